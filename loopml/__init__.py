@@ -36,7 +36,31 @@ _LAZY = {
     "get_workspace": "loopml.workspace",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "ActiveRun",
+    "LoopMLError",
+    "Settings",
+    "Workspace",
+    "__version__",
+    "active_run",
+    "autolog",
+    "end_run",
+    "flush",
+    "get_metric_history",
+    "get_run",
+    "get_workspace",
+    "list_experiments",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_object",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
 
 if TYPE_CHECKING:
     from loopml.core import LoopMLError, Settings

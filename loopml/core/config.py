@@ -42,7 +42,16 @@ from loopml.core.errors import ConfigError
 CONFIG_FILE = "loopml.yaml"
 ENV_PREFIX = "LOOPML_"
 SECTIONS = frozenset(
-    {"catalog", "pipelines", "features", "validation", "registry", "serving", "monitoring", "triggers"}
+    {
+        "catalog",
+        "pipelines",
+        "features",
+        "validation",
+        "registry",
+        "serving",
+        "monitoring",
+        "triggers",
+    }
 )
 
 

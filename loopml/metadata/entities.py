@@ -138,8 +138,14 @@ class Metric:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Metric):
             return NotImplemented
-        same_value = self.value == other.value or (math.isnan(self.value) and math.isnan(other.value))
-        return (self.key, self.step, self.timestamp) == (other.key, other.step, other.timestamp) and same_value
+        same_value = self.value == other.value or (
+            math.isnan(self.value) and math.isnan(other.value)
+        )
+        return (self.key, self.step, self.timestamp) == (
+            other.key,
+            other.step,
+            other.timestamp,
+        ) and same_value
 
     def __hash__(self) -> int:
         return hash((self.key, self.step, self.timestamp))

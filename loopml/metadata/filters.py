@@ -182,7 +182,9 @@ class _Parser:
             self.index += 1
             entity = _ENTITIES.get(token.text.lower())
             if entity is None:
-                raise self.fail(f"unknown entity {token.text!r}: use metrics, params, tags or attributes")
+                raise self.fail(
+                    f"unknown entity {token.text!r}: use metrics, params, tags or attributes"
+                )
             key = self.key()
             if entity == "attributes":
                 return self.attribute(key)
@@ -289,6 +291,8 @@ def _check(node: Node) -> None:
         return
     values = node.value if isinstance(node.value, tuple) else (node.value,)
     numeric = node.field.entity == "metrics" or node.field.key in _TIME_ATTRIBUTES
+    if numeric and node.op in ("like", "ilike"):
+        raise InvalidInputError(f"LIKE compares text; {node.field.key} is a number")
     for value in values:
         if value is None:
             continue
@@ -298,8 +302,6 @@ def _check(node: Node) -> None:
             raise InvalidInputError(
                 f"{node.field.entity}.{node.field.key} holds text: quote the value ('{value:g}')"
             )
-    if numeric and node.op in ("like", "ilike"):
-        raise InvalidInputError(f"LIKE compares text; {node.field.key} is a number")
 
 
 # --- translation to SQL -----------------------------------------------------
@@ -335,13 +337,14 @@ def to_sql(node: Node) -> sa.ColumnElement[bool]:
             return column.is_(None)
         if node.op == "is not null":
             return column.is_not(None)
-        return _SQL_OPS[node.op](column, value)  # type: ignore[no-untyped-call]
+        condition: sa.ColumnElement[bool] = _SQL_OPS[node.op](column, value)
+        return condition
     table = _KEYED[field.entity]
     owned = sa.select(table.c.execution_id).where(table.c.key == field.key)
     if node.op == "is null":
         return tables.executions.c.id.not_in(owned)
     if node.op != "is not null":
-        owned = owned.where(_SQL_OPS[node.op](table.c.value, node.value))  # type: ignore[no-untyped-call]
+        owned = owned.where(_SQL_OPS[node.op](table.c.value, node.value))
     return tables.executions.c.id.in_(owned)
 
 

@@ -90,7 +90,9 @@ def walk(db: sa.Connection, root: str, *, direction: str, depth: int | None) -> 
     return Walk(
         execution_ids=frozenset(executions),
         artifacts=_load_artifacts(db, artifact_ids),
-        events=tuple(sorted(events.values(), key=lambda e: (e.created_at, e.execution_id, e.kind, e.name))),
+        events=tuple(
+            sorted(events.values(), key=lambda e: (e.created_at, e.execution_id, e.kind, e.name))
+        ),
     )
 
 

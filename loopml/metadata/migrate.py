@@ -58,18 +58,18 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> str | None:
     from alembic.config import Config
 
     try:
-        with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
-            with connection.begin():
-                _lock(connection)
-                before = current_revision(connection)
-                _refuse_unknown(before)
-                if before != HEAD_REVISION or revision != "head":
-                    logger.info("migrating metadata schema from %s to %s", before, revision)
-                    config = Config()
-                    config.set_main_option("script_location", str(_SCRIPTS))
-                    config.attributes["connection"] = connection
-                    command.upgrade(config, revision)
-                after = current_revision(connection)
+        connection = engine.connect().execution_options(**{WRITE_OPTION: True})
+        with connection, connection.begin():
+            _lock(connection)
+            before = current_revision(connection)
+            _refuse_unknown(before)
+            if before != HEAD_REVISION or revision != "head":
+                logger.info("migrating metadata schema from %s to %s", before, revision)
+                config = Config()
+                config.set_main_option("script_location", str(_SCRIPTS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+            after = current_revision(connection)
     except MigrationError:
         raise
     except (sa.exc.SQLAlchemyError, OSError) as exc:

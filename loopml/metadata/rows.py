@@ -22,7 +22,7 @@ def _when(value: float) -> Any:
     return to_datetime(value)
 
 
-def context_from_row(row: Mapping[str, Any]) -> Context:
+def context_from_row(row: Mapping[Any, Any]) -> Context:
     return Context(
         id=row["id"],
         type=row["type"],
@@ -34,7 +34,7 @@ def context_from_row(row: Mapping[str, Any]) -> Context:
 
 
 def execution_from_row(
-    row: Mapping[str, Any],
+    row: Mapping[Any, Any],
     *,
     params: Mapping[str, str] | None = None,
     metrics: Mapping[str, float] | None = None,
@@ -63,7 +63,7 @@ def execution_from_row(
     )
 
 
-def artifact_from_row(row: Mapping[str, Any]) -> Artifact:
+def artifact_from_row(row: Mapping[Any, Any]) -> Artifact:
     return Artifact(
         id=row["id"],
         uri=row["uri"],
@@ -74,7 +74,7 @@ def artifact_from_row(row: Mapping[str, Any]) -> Artifact:
     )
 
 
-def event_from_row(row: Mapping[str, Any]) -> Event:
+def event_from_row(row: Mapping[Any, Any]) -> Event:
     return Event(
         execution_id=row["execution_id"],
         artifact_id=row["artifact_id"],

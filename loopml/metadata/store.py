@@ -34,7 +34,12 @@ from loopml.metadata.entities import (
 )
 from loopml.metadata.entities import Event as EventEntity
 from loopml.metadata.migrate import ensure_schema
-from loopml.metadata.rows import artifact_from_row, context_from_row, event_from_row, execution_from_row
+from loopml.metadata.rows import (
+    artifact_from_row,
+    context_from_row,
+    event_from_row,
+    execution_from_row,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,9 @@ def validate_key(key: object, what: str = "key") -> str:
         InvalidInputError: if the key is empty, too long or has odd characters.
     """
     if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInputError(f"a {what} must be a non-empty string of at most {MAX_KEY_LENGTH} characters")
+        raise InvalidInputError(
+            f"a {what} must be a non-empty string of at most {MAX_KEY_LENGTH} characters"
+        )
     if not _KEY_PATTERN.match(key) or ".." in key or key.startswith("/"):
         raise InvalidInputError(
             f"{what} {key!r} may hold letters, digits and _ - . / : and spaces only"
@@ -114,7 +121,8 @@ class SqlMetadataStore:
             self._engine = None
 
     def __repr__(self) -> str:
-        return f"SqlMetadataStore({sa.engine.make_url(self.uri).render_as_string(hide_password=True)!r})"
+        shown = sa.engine.make_url(self.uri).render_as_string(hide_password=True)
+        return f"SqlMetadataStore({shown!r})"
 
     @contextlib.contextmanager
     def _transaction(self, write: bool = False) -> Iterator[sa.Connection]:
@@ -176,7 +184,9 @@ class SqlMetadataStore:
         """Return the context ``(type, name)`` or ``None``."""
         c = tables.contexts.c
         with self._transaction() as db:
-            row = db.execute(sa.select(tables.contexts).where(c.type == type, c.name == name)).first()
+            row = db.execute(
+                sa.select(tables.contexts).where(c.type == type, c.name == name)
+            ).first()
         return None if row is None else context_from_row(row._mapping)
 
     def get_context(self, context_id: str) -> Context:
@@ -274,7 +284,9 @@ class SqlMetadataStore:
         Raises:
             NotFoundError: if there is none.
         """
-        found = self._load_executions(sa.select(tables.executions).where(tables.executions.c.id == execution_id))
+        found = self._load_executions(
+            sa.select(tables.executions).where(tables.executions.c.id == execution_id)
+        )
         if not found:
             raise NotFoundError(f"no execution with id {execution_id!r}")
         return found[0]
@@ -355,14 +367,20 @@ class SqlMetadataStore:
             if current is None:
                 raise NotFoundError(f"no execution with id {execution_id!r}")
             merged = {**current, **properties}
-            db.execute(tables.executions.update().where(e.id == execution_id).values(properties=merged))
+            db.execute(
+                tables.executions.update().where(e.id == execution_id).values(properties=merged)
+            )
 
     def delete_execution(self, execution_id: str) -> None:
         """Soft-delete an execution: it leaves searches but stays in lineage."""
         e = tables.executions.c
         with self._transaction(write=True) as db:
             self._require_execution(db, execution_id)
-            db.execute(tables.executions.update().where(e.id == execution_id).values(deleted_at=time.time()))
+            db.execute(
+                tables.executions.update()
+                .where(e.id == execution_id)
+                .values(deleted_at=time.time())
+            )
 
     def list_executions(
         self,
@@ -384,7 +402,9 @@ class SqlMetadataStore:
             query = query.where(e.parent_id == parent_id)
         if context_id is not None:
             a = tables.associations.c
-            query = query.where(e.id.in_(sa.select(a.execution_id).where(a.context_id == context_id)))
+            query = query.where(
+                e.id.in_(sa.select(a.execution_id).where(a.context_id == context_id))
+            )
         query = query.order_by(e.started_at.desc(), e.id)
         if limit is not None:
             query = query.limit(_check_limit(limit))
@@ -474,7 +494,9 @@ class SqlMetadataStore:
         """Remove a tag. Raises :class:`NotFoundError` if it is not set."""
         t = tables.tags.c
         with self._transaction(write=True) as db:
-            done = db.execute(tables.tags.delete().where(t.execution_id == execution_id, t.key == key))
+            done = db.execute(
+                tables.tags.delete().where(t.execution_id == execution_id, t.key == key)
+            )
             if done.rowcount == 0:
                 raise NotFoundError(f"execution {execution_id} has no tag {key!r}")
 
@@ -496,7 +518,7 @@ class SqlMetadataStore:
             db.exec_driver_sql(
                 "INSERT INTO metrics (execution_id, key, value, step, timestamp) VALUES "
                 + self._placeholders(5),
-                stored,  # type: ignore[arg-type]
+                stored,
             )
             self._upsert_latest(db, list(latest.values()))
 
@@ -513,7 +535,7 @@ class SqlMetadataStore:
             "step = excluded.step, timestamp = excluded.timestamp "
             "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
             "AND excluded.timestamp >= latest_metrics.timestamp)",
-            rows,  # type: ignore[arg-type]
+            rows,
         )
 
     def get_metric_history(self, execution_id: str, key: str) -> list[Metric]:
@@ -570,7 +592,9 @@ class SqlMetadataStore:
         artifact_id = artifact_id.strip().lower()
         a = tables.artifacts.c
         if len(artifact_id) < 6 or not all(ch in "0123456789abcdef" for ch in artifact_id):
-            raise InvalidInputError(f"{artifact_id!r} is not an artifact id (hex, 6 characters or more)")
+            raise InvalidInputError(
+                f"{artifact_id!r} is not an artifact id (hex, 6 characters or more)"
+            )
         query = sa.select(tables.artifacts)
         if len(artifact_id) == 64:
             query = query.where(a.id == artifact_id)
@@ -581,7 +605,9 @@ class SqlMetadataStore:
         if not rows:
             raise NotFoundError(f"no artifact with id {artifact_id!r}")
         if len(rows) > 1:
-            raise InvalidInputError(f"artifact id prefix {artifact_id!r} is ambiguous: give more characters")
+            raise InvalidInputError(
+                f"artifact id prefix {artifact_id!r} is ambiguous: give more characters"
+            )
         return artifact_from_row(rows[0]._mapping)
 
     def list_artifacts(self, *, type: str | None = None, limit: int = 100) -> list[Artifact]:
@@ -607,7 +633,13 @@ class SqlMetadataStore:
         """
         now = time.time()
         rows = [
-            {"execution_id": execution_id, "artifact_id": artifact_id, "kind": kind.value, "name": name, "created_at": now}
+            {
+                "execution_id": execution_id,
+                "artifact_id": artifact_id,
+                "kind": kind.value,
+                "name": name,
+                "created_at": now,
+            }
             for kind, named in ((EventKind.INPUT, inputs or {}), (EventKind.OUTPUT, outputs or {}))
             for name, artifact_id in named.items()
         ]
@@ -617,8 +649,12 @@ class SqlMetadataStore:
             return
         with self._transaction(write=True) as db:
             self._require_execution(db, execution_id)
-            ids = {row["artifact_id"] for row in rows}
-            known = set(db.execute(sa.select(tables.artifacts.c.id).where(tables.artifacts.c.id.in_(ids))).scalars())
+            ids = {str(row["artifact_id"]) for row in rows}
+            known = set(
+                db.execute(
+                    sa.select(tables.artifacts.c.id).where(tables.artifacts.c.id.in_(ids))
+                ).scalars()
+            )
             if missing := ids - known:
                 raise NotFoundError(f"unknown artifact(s): {', '.join(sorted(missing))}")
             self._insert_ignore(db, tables.events, rows)
@@ -661,9 +697,18 @@ class SqlMetadataStore:
             else:
                 root = self.get_artifact(node_id).id
             graph = lineage.walk(db, root, direction=direction, depth=depth)
-        executions = {e.id: e for e in self._load_executions(
-            sa.select(tables.executions).where(tables.executions.c.id.in_(list(graph.execution_ids)))
-        )} if graph.execution_ids else {}
+        executions = (
+            {
+                e.id: e
+                for e in self._load_executions(
+                    sa.select(tables.executions).where(
+                        tables.executions.c.id.in_(list(graph.execution_ids))
+                    )
+                )
+            }
+            if graph.execution_ids
+            else {}
+        )
         return lineage.LineageGraph(
             root_id=root,
             direction=direction,
@@ -679,7 +724,10 @@ class SqlMetadataStore:
             rows = [row._mapping for row in db.execute(query).all()]
             ids = [row["id"] for row in rows]
             extras = _load_extras(db, ids)
-        return [execution_from_row(row, **{k: v.get(row["id"], {}) for k, v in extras.items()}) for row in rows]
+        return [
+            execution_from_row(row, **{k: v.get(row["id"], {}) for k, v in extras.items()})
+            for row in rows
+        ]
 
     @staticmethod
     def _exists(db: sa.Connection, table: sa.Table, row_id: str) -> bool:
@@ -689,7 +737,9 @@ class SqlMetadataStore:
         if not self._exists(db, tables.executions, execution_id):
             raise NotFoundError(f"no execution with id {execution_id!r}")
 
-    def _insert_ignore(self, db: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    def _insert_ignore(
+        self, db: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
+    ) -> None:
         if is_sqlite(db.engine):
             from sqlalchemy.dialects.sqlite import insert
         else:
@@ -702,16 +752,20 @@ def _load_extras(db: sa.Connection, ids: list[str]) -> dict[str, dict[str, Any]]
     extras: dict[str, dict[str, Any]] = {"params": {}, "metrics": {}, "tags": {}, "context_ids": {}}
     sources = {
         "params": (tables.params.c.execution_id, tables.params.c.key, tables.params.c.value),
-        "metrics": (tables.latest_metrics.c.execution_id, tables.latest_metrics.c.key, tables.latest_metrics.c.value),
+        "metrics": (
+            tables.latest_metrics.c.execution_id,
+            tables.latest_metrics.c.key,
+            tables.latest_metrics.c.value,
+        ),
         "tags": (tables.tags.c.execution_id, tables.tags.c.key, tables.tags.c.value),
     }
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start : start + _IN_CHUNK]
         for name, (owner, key, value) in sources.items():
-            for execution_id, k, v in db.execute(sa.select(owner, key, value).where(owner.in_(chunk))):
-                if name == "metrics" and v is None:
-                    v = math.nan
-                extras[name].setdefault(execution_id, {})[k] = v
+            query = sa.select(owner, key, value).where(owner.in_(chunk))
+            for execution_id, k, v in db.execute(query):
+                stored = math.nan if name == "metrics" and v is None else v
+                extras[name].setdefault(execution_id, {})[k] = stored
         a = tables.associations.c
         for execution_id, context_id in db.execute(
             sa.select(a.execution_id, a.context_id).where(a.execution_id.in_(chunk))
@@ -726,11 +780,19 @@ def _apply_order(query: sa.Select[Any], order: list[tuple[filters.Field, bool]])
         if field.entity == "attributes":
             column: Any = e[field.key]
         else:
-            table = {"metrics": tables.latest_metrics, "params": tables.params, "tags": tables.tags}[field.entity]
+            table = {
+                "metrics": tables.latest_metrics,
+                "params": tables.params,
+                "tags": tables.tags,
+            }[field.entity]
             alias = table.alias(f"order_{index}")
-            query = query.outerjoin(alias, sa.and_(alias.c.execution_id == e.id, alias.c.key == field.key))
+            query = query.outerjoin(
+                alias, sa.and_(alias.c.execution_id == e.id, alias.c.key == field.key)
+            )
             column = alias.c.value
-        query = query.order_by(column.desc().nulls_last() if descending else column.asc().nulls_last())
+        query = query.order_by(
+            column.desc().nulls_last() if descending else column.asc().nulls_last()
+        )
     return query.order_by(e.started_at.desc(), e.id)
 
 
@@ -750,7 +812,11 @@ def _param_rows(execution_id: str, params: Mapping[str, Any]) -> list[dict[str, 
     if not isinstance(params, Mapping):
         raise InvalidInputError("params must be a mapping of names to values")
     return [
-        {"execution_id": execution_id, "key": validate_key(k, "param name"), "value": _stringify(v, "param", k)}
+        {
+            "execution_id": execution_id,
+            "key": validate_key(k, "param name"),
+            "value": _stringify(v, "param", k),
+        }
         for k, v in params.items()
     ]
 
@@ -759,14 +825,20 @@ def _tag_rows(execution_id: str, tags: Mapping[str, Any]) -> list[dict[str, Any]
     if not isinstance(tags, Mapping):
         raise InvalidInputError("tags must be a mapping of names to values")
     return [
-        {"execution_id": execution_id, "key": validate_key(k, "tag name"), "value": _stringify(v, "tag", k)}
+        {
+            "execution_id": execution_id,
+            "key": validate_key(k, "tag name"),
+            "value": _stringify(v, "tag", k),
+        }
         for k, v in tags.items()
     ]
 
 
 def _check_name(value: object, what: str) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME_LENGTH:
-        raise InvalidInputError(f"{what} must be a non-empty string of at most {MAX_NAME_LENGTH} characters")
+        raise InvalidInputError(
+            f"{what} must be a non-empty string of at most {MAX_NAME_LENGTH} characters"
+        )
 
 
 def _check_limit(limit: int) -> int:

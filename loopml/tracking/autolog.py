@@ -73,7 +73,9 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     return fit
 
 
-def _logged_fit(original: Callable[..., Any], estimator: Any, X: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+def _logged_fit(
+    original: Callable[..., Any], estimator: Any, X: Any, y: Any, *args: Any, **kwargs: Any
+) -> Any:
     run = runs.active_run()
     own_run = run is None
     if run is None:
@@ -137,7 +139,9 @@ def _classifier_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
     average = "binary" if binary else "weighted"
     scores = {
         "training_accuracy": metrics.accuracy_score(y, predicted),
-        "training_precision": metrics.precision_score(y, predicted, average=average, zero_division=0),
+        "training_precision": metrics.precision_score(
+            y, predicted, average=average, zero_division=0
+        ),
         "training_recall": metrics.recall_score(y, predicted, average=average, zero_division=0),
         "training_f1": metrics.f1_score(y, predicted, average=average, zero_division=0),
     }

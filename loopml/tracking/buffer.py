@@ -150,7 +150,7 @@ def replay_spilled(store: SqlMetadataStore, spill_dir: Path) -> int:
     written = 0
     for path in sorted(spill_dir.glob(f"{SPILL_PREFIX}*.jsonl")):
         rows = [tuple(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-        store.log_metrics(rows)  # type: ignore[arg-type]
+        store.log_metrics(rows)
         path.unlink()
         written += len(rows)
     if written:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import contextvars
+import logging
 import os
 import sys
 import threading
@@ -85,7 +87,9 @@ class ActiveRun:
         elif issubclass(exc_type, KeyboardInterrupt):
             self.end(ExecutionStatus.KILLED, error="interrupted (KeyboardInterrupt)")
         else:
-            self.end(ExecutionStatus.FAILED, error="".join(traceback.format_exception(exc_type, exc, tb)))
+            self.end(
+                ExecutionStatus.FAILED, error="".join(traceback.format_exception(exc_type, exc, tb))
+            )
 
     # --- logging ----------------------------------------------------------------
 
@@ -98,7 +102,9 @@ class ActiveRun:
         self._check_open()
         self.workspace.metadata.log_params(self.id, params)
 
-    def log_metric(self, key: str, value: float, step: int = 0, timestamp: float | None = None) -> None:
+    def log_metric(
+        self, key: str, value: float, step: int = 0, timestamp: float | None = None
+    ) -> None:
         """Record one point of a metric. Buffered: it returns in microseconds."""
         if self._ended:
             self._check_open()
@@ -106,9 +112,13 @@ class ActiveRun:
         number = validate_metric_value(value, key)
         if type(step) is not int:
             step = _check_step(step)
-        self._buffer.add((self.id, key, number, step, time.time() if timestamp is None else timestamp))
+        self._buffer.add(
+            (self.id, key, number, step, time.time() if timestamp is None else timestamp)
+        )
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int = 0, timestamp: float | None = None) -> None:
+    def log_metrics(
+        self, metrics: Mapping[str, float], step: int = 0, timestamp: float | None = None
+    ) -> None:
         """Record one point of several metrics at the same step."""
         self._check_open()
         if not isinstance(metrics, Mapping):
@@ -116,7 +126,13 @@ class ActiveRun:
         step = _check_step(step)
         when = time.time() if timestamp is None else timestamp
         rows = [
-            (self.id, validate_key(key, "metric name"), validate_metric_value(value, key), step, when)
+            (
+                self.id,
+                validate_key(key, "metric name"),
+                validate_metric_value(value, key),
+                step,
+                when,
+            )
             for key, value in metrics.items()
         ]
         self._buffer.extend(rows)
@@ -137,7 +153,7 @@ class ActiveRun:
         return artifact
 
     def log_object(self, obj: Any, name: str) -> Artifact:
-        """Store a Python object (DataFrame, array, dict, text, model) as an output under ``name``."""
+        """Store a Python object (DataFrame, array, dict, text, model) as output ``name``."""
         self._check_open()
         artifact = self.workspace.save(obj)
         self.workspace.record_events(self.id, outputs={name: artifact.id})
@@ -169,7 +185,9 @@ class ActiveRun:
 
     # --- ending -------------------------------------------------------------------
 
-    def end(self, status: ExecutionStatus = ExecutionStatus.COMPLETED, *, error: str | None = None) -> None:
+    def end(
+        self, status: ExecutionStatus = ExecutionStatus.COMPLETED, *, error: str | None = None
+    ) -> None:
         """Flush the run's metrics and mark it final. Ending twice is a no-op."""
         if self._ended:
             return
@@ -200,7 +218,41 @@ def _check_step(step: object) -> int:
 
 
 def _push(run: ActiveRun) -> None:
+    _install_exit_hooks()
     _active.set((*_active.get(), run))
+
+
+_uncaught: list[str] = []
+_hooks_installed = False
+
+
+def _install_exit_hooks() -> None:
+    """End runs left open at exit: failed after an uncaught exception, completed otherwise."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    previous = sys.excepthook
+
+    def excepthook(
+        kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        _uncaught.append("".join(traceback.format_exception(kind, value, tb)))
+        previous(kind, value, tb)
+
+    sys.excepthook = excepthook
+    atexit.register(_end_open_runs)
+
+
+def _end_open_runs() -> None:
+    for run in reversed(_active.get()):
+        try:
+            if _uncaught:
+                run.end(ExecutionStatus.FAILED, error=_uncaught[-1])
+            else:
+                run.end()
+        except Exception:  # the process is exiting; the buffer spills what it cannot write
+            logging.getLogger(__name__).exception("could not end run %s at exit", run.id)
 
 
 def _pop(run: ActiveRun) -> None:
@@ -239,8 +291,10 @@ def start_run(
             f"run {parent.id} is active: end it first, or pass nested=True to start a child run"
         )
     ws = workspace or (parent.workspace if parent is not None else get_workspace())
-    experiment = experiment or (parent.experiment if parent else None) or os.environ.get(
-        "LOOPML_EXPERIMENT", DEFAULT_EXPERIMENT
+    experiment = (
+        experiment
+        or (parent.experiment if parent else None)
+        or os.environ.get("LOOPML_EXPERIMENT", DEFAULT_EXPERIMENT)
     )
     context = ws.metadata.get_or_create_context(ContextType.EXPERIMENT, experiment)
     version = code_version(str(ws.settings.project_dir))
@@ -297,7 +351,9 @@ def log_metric(key: str, value: float, step: int = 0, timestamp: float | None = 
     _require_active().log_metric(key, value, step, timestamp)
 
 
-def log_metrics(metrics: Mapping[str, float], step: int = 0, timestamp: float | None = None) -> None:
+def log_metrics(
+    metrics: Mapping[str, float], step: int = 0, timestamp: float | None = None
+) -> None:
     """Record several metrics at one step in the active run (buffered)."""
     _require_active().log_metrics(metrics, step, timestamp)
 

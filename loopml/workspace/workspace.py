@@ -89,7 +89,9 @@ class Workspace:
             "python_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
             **(properties or {}),
         }
-        return self.metadata.put_artifact(blob.digest, blob.uri, blob.size, materializer.type_name(obj), props)
+        return self.metadata.put_artifact(
+            blob.digest, blob.uri, blob.size, materializer.type_name(obj), props
+        )
 
     def save_path(
         self,
