@@ -63,7 +63,8 @@ class Settings:
     home: Path
     metadata_uri: str
     artifact_uri: str
-    artifact_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # Storage options may hold credentials: never shown in repr.
+    artifact_options: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
     flush_interval: float = 0.5
     user: str = "unknown"
     sections: Mapping[str, Any] = dataclasses.field(default_factory=dict)

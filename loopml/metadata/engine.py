@@ -31,9 +31,12 @@ def parse_uri(uri: str) -> URL:
     """
     try:
         url = make_url(uri)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"metadata URI {uri!r} is not a database URL: {exc}") from exc
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            "the metadata URI is not a database URL: use sqlite:///path or postgresql://host/db"
+        ) from None
     backend = url.get_backend_name()
+    shown = url.render_as_string(hide_password=True)
     if backend == "postgresql":
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
@@ -41,7 +44,7 @@ def parse_uri(uri: str) -> URL:
     if backend == "sqlite":
         return url
     raise ConfigError(
-        f"metadata URI {uri!r}: unsupported database {backend!r}; use sqlite:/// or postgresql://"
+        f"metadata URI {shown!r}: unsupported database {backend!r}; use sqlite:/// or postgresql://"
     )
 
 
@@ -65,7 +68,13 @@ def _sqlite_engine(url: URL) -> sa.Engine:
     if in_memory:
         kwargs["poolclass"] = sa.pool.StaticPool
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the folder of the SQLite store {str(folder)!r}: {exc.strerror}"
+            ) from exc
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

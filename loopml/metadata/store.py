@@ -297,8 +297,12 @@ class SqlMetadataStore:
         status: ExecutionStatus = ExecutionStatus.COMPLETED,
         *,
         error: str | None = None,
+        environment: Mapping[str, Any] | None = None,
     ) -> None:
         """Mark a running execution final (completed, failed, cached or killed).
+
+        ``environment``, if given, replaces the one recorded at the start (packages
+        imported during the execution are known only at its end).
 
         Finishing an execution that is already final with the same status is a
         no-op; with another status it is a :class:`ConflictError`.
@@ -315,11 +319,14 @@ class SqlMetadataStore:
                 if current == status:
                     return
                 raise ConflictError(f"execution {execution_id} is already {current}")
-            db.execute(
-                tables.executions.update()
-                .where(e.id == execution_id)
-                .values(status=status.value, ended_at=time.time(), error=error)
-            )
+            values: dict[str, Any] = {
+                "status": status.value,
+                "ended_at": time.time(),
+                "error": error,
+            }
+            if environment is not None:
+                values["environment"] = dict(environment)
+            db.execute(tables.executions.update().where(e.id == execution_id).values(**values))
 
     def heartbeat(self, execution_ids: Iterable[str]) -> None:
         """Record that these running executions are alive."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,28 +45,40 @@ def autolog(
     """
     if disable:
         for cls, original in _patched.items():
-            cls.fit = original  # type: ignore[attr-defined]
+            _restore(cls, original)
         _patched.clear()
         return
     _options.update(log_models=log_models, log_datasets=log_datasets, experiment=experiment)
     from sklearn.utils import all_estimators
 
     for _name, cls in all_estimators():
-        original = cls.__dict__.get("fit")
-        if original is None or cls in _patched:
+        fit = getattr(cls, "fit", None)
+        if fit is None or cls in _patched or getattr(fit, "__loopml_autolog__", False):
             continue
-        _patched[cls] = original
-        cls.fit = _wrap(original)
+        # Inherited fits are wrapped too (HistGradientBoosting*, forests): the
+        # wrapper lands on the class itself and is removed again by disable.
+        _patched[cls] = cls.__dict__.get("fit", _INHERITED)
+        cls.fit = _wrap(fit)
+
+
+_INHERITED = object()
+
+
+def _restore(cls: type, original: Any) -> None:
+    if original is _INHERITED:
+        delattr(cls, "fit")
+    else:
+        cls.fit = original  # type: ignore[attr-defined]
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def fit(self: Any, X: Any, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_state, "depth", 0) > 0:
-            return original(self, X, y, *args, **kwargs)
+            return original(self, *args, **kwargs)
         _state.depth = 1
         try:
-            return _logged_fit(original, self, X, y, *args, **kwargs)
+            return _logged_fit(original, self, args, kwargs)
         finally:
             _state.depth = 0
 
@@ -73,8 +86,14 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     return fit
 
 
+def _training_data(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    X = args[0] if args else kwargs.get("X")
+    y = args[1] if len(args) > 1 else kwargs.get("y")
+    return X, y
+
+
 def _logged_fit(
-    original: Callable[..., Any], estimator: Any, X: Any, y: Any, *args: Any, **kwargs: Any
+    original: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     run = runs.active_run()
     own_run = run is None
@@ -82,12 +101,13 @@ def _logged_fit(
         run = runs.start_run(_options["experiment"], name=type(estimator).__name__)
     try:
         started = time.perf_counter()
-        result = original(estimator, X, y, *args, **kwargs)
+        result = original(estimator, *args, **kwargs)
         seconds = time.perf_counter() - started
+        X, y = _training_data(args, kwargs)
         _log_fit(run, estimator, X, y, seconds)
     except BaseException:
         if own_run:
-            run.__exit__(*__import__("sys").exc_info())
+            run.__exit__(*sys.exc_info())
         raise
     if own_run:
         run.end()

