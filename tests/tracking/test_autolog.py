@@ -82,9 +82,8 @@ def test_inherited_fits_are_logged_once(autologging: None) -> None:
 
 
 def test_disable_restores_fit() -> None:
-    from sklearn.linear_model import LinearRegression
-
     from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LinearRegression
 
     original = LinearRegression.fit
     loopml.autolog(log_models=False, log_datasets=False)
