@@ -9,9 +9,7 @@ import dataclasses
 import functools
 import os
 import platform
-import subprocess
 import sys
-from importlib import metadata as importlib_metadata
 from typing import Any
 
 # Packages whose versions decide how a model behaves; recorded when imported.
@@ -46,6 +44,8 @@ def code_version(folder: str | None = None) -> CodeVersion:
     Outside a git work tree, or without git, both fields are ``None``.
     """
     cwd = folder or os.getcwd()
+    import subprocess
+
     try:
         commit = _git(cwd, "rev-parse", "HEAD")
         dirty = bool(_git(cwd, "status", "--porcelain", "--untracked-files=no"))
@@ -55,6 +55,8 @@ def code_version(folder: str | None = None) -> CodeVersion:
 
 
 def _git(cwd: str, *args: str) -> str:
+    import subprocess
+
     done = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
     )
@@ -80,6 +82,8 @@ def environment() -> dict[str, Any]:
 
 @functools.cache
 def _package_version(name: str) -> str | None:
+    from importlib import metadata as importlib_metadata
+
     try:
         return importlib_metadata.version(name)
     except importlib_metadata.PackageNotFoundError:

@@ -11,6 +11,9 @@ Alembic on first use or by ``loopml db upgrade``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from loopml.metadata.checks import new_id, validate_key, validate_metric_value
 from loopml.metadata.entities import (
     Artifact,
     Context,
@@ -22,7 +25,9 @@ from loopml.metadata.entities import (
     LineageGraph,
     Metric,
 )
-from loopml.metadata.store import SqlMetadataStore, new_id, validate_key, validate_metric_value
+
+if TYPE_CHECKING:
+    from loopml.metadata.store import SqlMetadataStore
 
 __all__ = [
     "Artifact",
@@ -43,8 +48,22 @@ __all__ = [
 
 
 def metadata_store_from_uri(uri: str) -> SqlMetadataStore:
-    """Open the metadata store at ``uri`` (``sqlite:///...`` or ``postgresql://...``)."""
+    """Open the metadata store at ``uri`` (``sqlite:///...`` or ``postgresql://...``).
+
+    Raises:
+        ConfigError: for a malformed URI or an unsupported database.
+    """
     from loopml.metadata.engine import parse_uri
+    from loopml.metadata.store import SqlMetadataStore
 
     parse_uri(uri)
     return SqlMetadataStore(uri)
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy is imported when the store is first needed, not with the entities.
+    if name == "SqlMetadataStore":
+        from loopml.metadata.store import SqlMetadataStore
+
+        return SqlMetadataStore
+    raise AttributeError(f"module 'loopml.metadata' has no attribute {name!r}")

@@ -11,10 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import numbers
-import re
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +20,12 @@ import sqlalchemy as sa
 from loopml.core.errors import BackendError, ConflictError, InvalidInputError, NotFoundError
 from loopml.core.hashing import is_digest
 from loopml.metadata import filters, lineage, tables
+from loopml.metadata.checks import (
+    MAX_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+    new_id,
+    validate_key,
+)
 from loopml.metadata.engine import WRITE_OPTION, create_engine, is_sqlite
 from loopml.metadata.entities import (
     Artifact,
@@ -43,46 +46,10 @@ from loopml.metadata.rows import (
 
 logger = logging.getLogger(__name__)
 
-MAX_KEY_LENGTH = 250
-MAX_VALUE_LENGTH = 8000
-MAX_NAME_LENGTH = 256
-_KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
 _IN_CHUNK = 500
 
 MetricRow = tuple[str, str, float, int, float]
 """A metric point as written: (execution_id, key, value, step, timestamp in epoch seconds)."""
-
-
-def validate_key(key: object, what: str = "key") -> str:
-    """Check a param, metric or tag key; return it.
-
-    Raises:
-        InvalidInputError: if the key is empty, too long or has odd characters.
-    """
-    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInputError(
-            f"a {what} must be a non-empty string of at most {MAX_KEY_LENGTH} characters"
-        )
-    if not _KEY_PATTERN.match(key) or ".." in key or key.startswith("/"):
-        raise InvalidInputError(
-            f"{what} {key!r} may hold letters, digits and _ - . / : and spaces only"
-        )
-    return key
-
-
-def validate_metric_value(value: object, key: str) -> float:
-    """Turn a metric value into a float; booleans and non-numbers are refused."""
-    kind = type(value)
-    if kind is float or kind is int:
-        return float(value)  # type: ignore[arg-type]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidInputError(f"metric {key!r} must be a number, not {kind.__name__}")
-    return float(value)
-
-
-def new_id() -> str:
-    """A fresh execution or context id: 32 hex characters."""
-    return uuid.uuid4().hex
 
 
 class SqlMetadataStore:
@@ -515,12 +482,16 @@ class SqlMetadataStore:
         """
         if not rows:
             return
-        stored = [(r[0], r[1], None if math.isnan(r[2]) else r[2], r[3], r[4]) for r in rows]
+        # sqlite3 stores NaN as NULL by itself; other drivers are told explicitly.
+        stored: Sequence[tuple[Any, ...]] = rows
+        if not self.is_sqlite:
+            stored = [(r[0], r[1], None if r[2] != r[2] else r[2], r[3], r[4]) for r in rows]
         latest: dict[tuple[str, str], tuple[Any, ...]] = {}
         for row in stored:
-            best = latest.get((row[0], row[1]))
-            if best is None or (row[3], row[4]) >= (best[3], best[4]):
-                latest[(row[0], row[1])] = row
+            series = (row[0], row[1])
+            best = latest.get(series)
+            if best is None or row[3] > best[3] or (row[3] == best[3] and row[4] >= best[4]):
+                latest[series] = row
         with self._transaction(write=True) as db:
             db.exec_driver_sql(
                 "INSERT INTO metrics (execution_id, key, value, step, timestamp) VALUES "

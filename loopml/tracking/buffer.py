@@ -125,6 +125,9 @@ class MetricBuffer:
         """Stop the writer thread after a last flush; spill what cannot be written."""
         self._stopped = True
         self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.interval + 5)
         try:
             self.flush()
         except Exception:

@@ -50,6 +50,7 @@ def metric_buffer(workspace: Workspace) -> MetricBuffer:
             replay_spilled(workspace.metadata, spill_dir)
             buffer = MetricBuffer(workspace.metadata, workspace.settings.flush_interval, spill_dir)
             _buffers[workspace] = buffer
+            workspace.on_close(buffer.close)
         return buffer
 
 

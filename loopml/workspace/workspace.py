@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ class Workspace:
         self._metadata: SqlMetadataStore | None = None
         self._artifacts: ContentStore | None = None
         self._lock = threading.Lock()
+        self._on_close: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"Workspace(project_dir={str(self.settings.project_dir)!r})"
@@ -58,8 +59,17 @@ class Workspace:
                 self._artifacts = ContentStore(store)
             return self._artifacts
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the workspace closes (capabilities flush their buffers)."""
+        with self._lock:
+            self._on_close.append(callback)
+
     def close(self) -> None:
-        """Release database connections."""
+        """Run the close callbacks, then release database connections."""
+        with self._lock:
+            callbacks, self._on_close = self._on_close, []
+        for callback in reversed(callbacks):
+            callback()
         with self._lock:
             if self._metadata is not None:
                 self._metadata.close()

@@ -174,3 +174,16 @@ def test_points_are_written_at_process_exit(isolated_project: Path, how: str) ->
     else:
         assert run.status is ExecutionStatus.FAILED
         assert "RuntimeError: boom" in (run.error or "")
+
+
+def test_closing_the_workspace_stops_its_writer_thread(workspace: Workspace) -> None:
+    """Regression: each workspace's metric thread lived on after close (found by the benchmark)."""
+    import threading
+
+    with loopml.start_run(workspace=workspace) as run:
+        loopml.log_metric("m", 1.0)
+    assert any(t.name == "loopml-metrics" for t in threading.enumerate())
+    workspace.close()
+    writers = [t for t in threading.enumerate() if t.name == "loopml-metrics"]
+    assert writers == []
+    assert loopml.get_run(run.id, workspace=workspace).metrics == {"m": 1.0}
