@@ -33,6 +33,7 @@ from loopml.artifacts.materializers import (
     Materializer,
     get_materializer,
     materializer_for,
+    materializer_versions,
     qualified_type_name,
     register_materializer,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "content_key",
     "get_materializer",
     "materializer_for",
+    "materializer_versions",
     "normalize_key",
     "qualified_type_name",
     "register_materializer",

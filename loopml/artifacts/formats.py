@@ -237,9 +237,9 @@ class SkopsMaterializer(Materializer):
     Loading builds only types that skops trusts by default, those of
     :data:`SKOPS_TRUSTED_TYPES`, and those the caller passes in ``trusted``;
     any other type raises :class:`~loopml.core.errors.UnsafeLoadError` before
-    anything is built. skops output is not byte-for-byte reproducible (zip
-    entries are named by object id and stamped with the time), so dumping the
-    same model twice stores two objects.
+    anything is built. skops names zip entries by object id and stamps them
+    with the time; :func:`canonical_skops` renames and restamps them so equal
+    models give equal bytes, hence one artifact and stable pipeline cache keys.
     """
 
     name = "skops"
@@ -250,7 +250,7 @@ class SkopsMaterializer(Materializer):
         import skops.io
 
         try:
-            return bytes(skops.io.dumps(obj))
+            return canonical_skops(bytes(skops.io.dumps(obj)))
         except (TypeError, ValueError, AttributeError) as exc:
             raise MaterializerError(
                 f"skops cannot store {qualified_type_name(obj)}: {exc}"
@@ -287,3 +287,49 @@ BUILTIN_MATERIALIZERS: tuple[type[Materializer], ...] = (
     SkopsMaterializer,
 )
 """Registered on first use of the registry, in this order."""
+
+
+_SKOPS_FILE = re.compile(r'"file": "([^"\\]+)"')
+_SKOPS_ID = re.compile(r'"__id__": (\d+)')
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """Rewrite a skops zip so that equal models give equal bytes.
+
+    Entries named by ``id()`` are renamed, and the ``__id__`` identity markers
+    renumbered, by their order of first mention in ``schema.json`` (so shared
+    references stay shared); every entry gets one fixed timestamp, and the
+    entries are written in a fixed order. skops reads the result like the original.
+    """
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        schema = source.read("schema.json").decode()
+        renames: dict[str, str] = {}
+        for name in _SKOPS_FILE.findall(schema):
+            if name not in renames:
+                suffix = name.rsplit(".", 1)[-1] if "." in name else "bin"
+                renames[name] = f"{len(renames):06d}.{suffix}"
+        schema = _SKOPS_FILE.sub(
+            lambda m: f'"file": "{renames.get(m.group(1), m.group(1))}"', schema
+        )
+        ids: dict[str, int] = {}
+        for found in _SKOPS_ID.findall(schema):
+            ids.setdefault(found, len(ids) + 1)
+        schema = _SKOPS_ID.sub(lambda m: f'"__id__": {ids[m.group(1)]}', schema)
+        entries = {"schema.json": (schema.encode(), zipfile.ZIP_DEFLATED)}
+        for info in source.infolist():
+            if info.filename != "schema.json":
+                target = renames.get(info.filename, info.filename)
+                entries[target] = (source.read(info.filename), info.compress_type)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target_zip:
+        for name in sorted(entries):
+            payload, compression = entries[name]
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = compression
+            info.external_attr = 0o644 << 16
+            target_zip.writestr(info, payload)
+    return out.getvalue()

@@ -20,6 +20,8 @@ setting                environment variable            default
 ``artifact_options``   ``LOOPML_ARTIFACT_OPTIONS``     ``{}`` (fsspec storage options, JSON)
 ``flush_interval``     ``LOOPML_FLUSH_INTERVAL``       ``0.5`` seconds between metric writes
 ``user``               ``LOOPML_USER``                 the login name
+``executor``           ``LOOPML_EXECUTOR``             ``local`` (``process``, ``ray``, ``dask``,
+                                                       ``ray://host:port``, ``tcp://host:8786``)
 =====================  ==============================  ====================================
 
 Other top-level keys of ``loopml.yaml`` are sections owned by capabilities
@@ -67,6 +69,7 @@ class Settings:
     artifact_options: Mapping[str, Any] = dataclasses.field(default_factory=dict, repr=False)
     flush_interval: float = 0.5
     user: str = "unknown"
+    executor: str = "local"
     sections: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -130,11 +133,20 @@ class Settings:
             artifact_options=dict(options),
             flush_interval=interval,
             user=str(values.get("user") or _login_name()),
+            executor=str(values.get("executor") or "local"),
             sections=sections,
         )
 
 
-_FIELDS = ("home", "metadata_uri", "artifact_uri", "artifact_options", "flush_interval", "user")
+_FIELDS = (
+    "home",
+    "metadata_uri",
+    "artifact_uri",
+    "artifact_options",
+    "flush_interval",
+    "user",
+    "executor",
+)
 
 
 def _project_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:

@@ -179,6 +179,15 @@ class SqlMetadataStore:
             rows = db.execute(query.order_by(tables.contexts.c.created_at)).all()
         return [context_from_row(row._mapping) for row in rows]
 
+    def associate(self, context_id: str, execution_id: str) -> None:
+        """Record that an execution belongs to a context (idempotent)."""
+        with self._transaction(write=True) as db:
+            self._insert_ignore(
+                db,
+                tables.associations,
+                [{"context_id": context_id, "execution_id": execution_id}],
+            )
+
     def attribute(self, context_id: str, artifact_id: str) -> None:
         """Record that an artifact belongs to a context (idempotent)."""
         with self._transaction(write=True) as db:
@@ -652,6 +661,41 @@ class SqlMetadataStore:
         with self._transaction() as db:
             rows = db.execute(query.order_by(ev.created_at, ev.kind, ev.name)).all()
         return [event_from_row(row._mapping) for row in rows]
+
+    # --- step cache -------------------------------------------------------------
+
+    def put_cache_entry(self, cache_key: str, execution_id: str) -> None:
+        """Point ``cache_key`` at a completed execution whose outputs may be reused.
+
+        The newest entry wins: a later successful run of the same key replaces it.
+        """
+        c = tables.cache_entries.c
+        with self._transaction(write=True) as db:
+            self._require_execution(db, execution_id)
+            db.execute(tables.cache_entries.delete().where(c.cache_key == cache_key))
+            db.execute(
+                tables.cache_entries.insert(),
+                {"cache_key": cache_key, "execution_id": execution_id, "created_at": time.time()},
+            )
+
+    def get_cache_entry(self, cache_key: str) -> str | None:
+        """The execution cached under ``cache_key`` if it is still completed, else ``None``."""
+        c = tables.cache_entries.c
+        e = tables.executions.c
+        query = (
+            sa.select(c.execution_id)
+            .join(tables.executions, e.id == c.execution_id)
+            .where(c.cache_key == cache_key, e.status == ExecutionStatus.COMPLETED.value)
+        )
+        with self._transaction() as db:
+            return db.execute(query).scalar()
+
+    def delete_cache_entry(self, cache_key: str) -> None:
+        """Forget a cache entry (its outputs were found missing or corrupt)."""
+        with self._transaction(write=True) as db:
+            db.execute(
+                tables.cache_entries.delete().where(tables.cache_entries.c.cache_key == cache_key)
+            )
 
     # --- lineage ----------------------------------------------------------------
 

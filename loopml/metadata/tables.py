@@ -136,3 +136,14 @@ latest_metrics = sa.Table(
     sa.Column("timestamp", EPOCH, nullable=False),
     sa.Index(None, "key", "value"),
 )
+
+# Pipeline step cache: a key (hash of code, params, input digests, materializer
+# versions) -> the successful step execution whose outputs can be reused.
+# Written only after the step succeeded and its outputs were verified.
+cache_entries = sa.Table(
+    "cache_entries",
+    metadata_obj,
+    sa.Column("cache_key", sa.String(64), primary_key=True),
+    sa.Column("execution_id", ID, sa.ForeignKey("executions.id"), nullable=False),
+    sa.Column("created_at", EPOCH, nullable=False),
+)

@@ -470,3 +470,45 @@ def test_registry_lookups_import_no_heavy_library() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ})
+
+
+_DUMP_MODEL = """
+import hashlib
+from sklearn.datasets import load_iris
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from loopml.artifacts import materializer_for
+X, y = load_iris(return_X_y=True)
+model = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=3, random_state=0))
+model.fit(X, y)
+print(hashlib.sha256(materializer_for(model).dump(model)).hexdigest())
+"""
+
+
+def test_equal_models_give_equal_bytes_across_processes() -> None:
+    """Regression: skops named entries by id() and stamped them with the time."""
+    import subprocess
+    import sys
+
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DUMP_MODEL], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(digests) == 1
+
+
+def test_canonical_skops_keeps_shared_references() -> None:
+    import numpy as np
+    from sklearn.preprocessing import FunctionTransformer
+
+    from loopml.artifacts import materializer_for
+
+    shared = np.arange(4.0)
+    model = FunctionTransformer(kw_args={"a": shared, "b": shared})
+    materializer = materializer_for(model)
+    restored = materializer.load(materializer.dump(model), "x", trusted=["builtins.dict"])
+    assert restored.kw_args["a"] is restored.kw_args["b"]
+    np.testing.assert_array_equal(restored.kw_args["a"], shared)
