@@ -36,6 +36,7 @@ PUBLIC = [
     "content_key",
     "get_materializer",
     "materializer_for",
+    "materializer_versions",
     "normalize_key",
     "qualified_type_name",
     "register_materializer",
