@@ -27,17 +27,26 @@ MISSING = "—"
 
 
 def out() -> Console:
-    """A console on stdout."""
+    """A console on the current stdout.
+
+    The file is fixed when the console is made: a pipeline step's output is
+    captured by swapping ``sys.stdout`` for a while, and what the console draws
+    meanwhile (a live progress view) must not land in the step's logs.
+    """
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(file=sys.stdout, highlight=False)
 
 
 def err() -> Console:
-    """A console on stderr."""
+    """A console on the current stderr (its file fixed, as for :func:`out`)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(file=sys.stderr, stderr=True, highlight=False)
 
 
 def print_error(message: str) -> None:

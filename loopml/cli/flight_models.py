@@ -12,18 +12,16 @@ from loopml.core.errors import ConfigError
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """A model to train: its run name, a short label, how to build it, whether to autolog it.
-
-    ``autolog`` is off for now: ``loopml.autolog()`` does not patch fits inherited
-    from base classes (HistGradientBoostingClassifier), logs the helpers such an
-    unpatched fit runs (its OrdinalEncoder) as the model, and breaks the
-    ``LabelEncoder.fit(y)`` that LogisticRegression calls. Logged by hand instead.
-    """
+    """A model to train: its name (of its step and tracked run), a short label, how to build it."""
 
     name: str
     label: str
     build: Callable[[], Any]
-    autolog: bool = False
+
+    @property
+    def step(self) -> str:
+        """The name of the quickstart step that trains it."""
+        return "train_" + self.name.replace("-", "_")
 
 
 def thread_limit() -> int:
@@ -80,6 +78,19 @@ MODELS = (
     ModelSpec("hist-gradient-boosting", "HistGradientBoosting", gradient_boosting),
     ModelSpec("logistic-regression", "LogisticRegression", logistic_regression),
 )
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The model called ``name``.
+
+    Raises:
+        ConfigError: if there is no such model.
+    """
+    for spec in MODELS:
+        if spec.name == name:
+            return spec
+    known = ", ".join(spec.name for spec in MODELS)
+    raise ConfigError(f"no quickstart model named {name!r} (known: {known})")
 
 
 def model_params(estimator: Any) -> dict[str, str]:

@@ -12,7 +12,6 @@ flights (no ``arr_delay``) have no label and are dropped too.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +44,8 @@ NUMERIC_FEATURES = (
     "visib",
 )
 FEATURES = CATEGORICAL_FEATURES + NUMERIC_FEATURES
-_FLIGHT_COLUMNS = (
+FLIGHT_COLUMNS = (
+    # The columns read from flights.csv.zip: no post-departure column, so no leak.
     "year",
     "month",
     "day",
@@ -84,21 +84,8 @@ def weather_path() -> Path:
     return data_dir() / WEATHER_FILE
 
 
-def load_flights(months: Sequence[int] | None = None) -> pd.DataFrame:
-    """Read the flights (of ``months`` only, if given), without the post-departure columns."""
-    import pandas as pd
-
-    frame = pd.read_csv(flights_path(), usecols=list(_FLIGHT_COLUMNS))
-    if months is not None:
-        frame = frame[frame["month"].isin(list(months))]
-    return frame.reset_index(drop=True)
-
-
-def load_weather() -> pd.DataFrame:
-    """Read the hourly weather, one row per ``(origin, time_hour)``."""
-    import pandas as pd
-
-    weather = pd.read_csv(weather_path())
+def tidy_weather(weather: pd.DataFrame) -> pd.DataFrame:
+    """The hourly weather as read from ``weather.csv``, one row per ``(origin, time_hour)``."""
     weather = weather.drop(columns=["year", "month", "day", "hour"])
     return weather.drop_duplicates(list(KEY_COLUMNS)).reset_index(drop=True)
 
@@ -122,18 +109,13 @@ def join_weather(flights: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFrame:
     return joined[columns].reset_index(drop=True)
 
 
-def load_dataset(months: Sequence[int]) -> pd.DataFrame:
-    """Flights of ``months`` joined to the weather, ready to split and train on."""
-    return join_weather(load_flights(months), load_weather())
-
-
 def model_inputs(
     frame: pd.DataFrame, categories: dict[str, list[str]] | None = None
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The feature matrix, with the categorical columns as pandas categories.
 
     Args:
-        frame: rows from :func:`load_dataset`.
+        frame: rows from :func:`join_weather`.
         categories: the categories seen in training; values outside them
             become missing. Taken from ``frame`` if omitted.
 

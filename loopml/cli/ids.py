@@ -8,6 +8,7 @@ their first 8 or 12, so every command accepts a unique prefix of at least
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from loopml.core.errors import InvalidInputError, NotFoundError
@@ -64,6 +65,47 @@ def resolve_run(workspace: Workspace, text: str) -> Execution:
             f"run id prefix {text.strip()!r} is ambiguous: give more characters"
         )
     return get_run(found[0].id, workspace=workspace)
+
+
+KIND_NAMES = {"run": "tracked run", "pipeline": "pipeline run", "step": "pipeline step"}
+
+
+def resolve_execution(
+    workspace: Workspace, text: str, kinds: Sequence[str], what: str | None = None
+) -> Execution:
+    """Return the execution of one of ``kinds`` whose id is ``text`` or starts with it.
+
+    Args:
+        workspace: the stores.
+        text: an id or a prefix of one.
+        kinds: execution types to look among (``run``, ``pipeline``, ``step``).
+        what: what to call them in messages (the kinds' names if omitted).
+
+    Raises:
+        InvalidInputError: if ``text`` is not an id or the prefix is ambiguous.
+        NotFoundError: if no execution of those kinds matches (saying what the id is, if
+            it names an execution of another kind).
+    """
+    wanted = what or " or ".join(KIND_NAMES.get(kind, kind) for kind in kinds)
+    prefix = normalise(text, wanted)
+    kinds_sql = ", ".join(f"'{kind}'" for kind in kinds if kind.isidentifier())
+    condition = f"id = '{prefix}'" if len(prefix) == EXECUTION_ID_LENGTH else f"id LIKE '{prefix}%'"
+    found = workspace.metadata.search_executions(f"{condition} and type IN ({kinds_sql})", limit=2)
+    if len(found) > 1:
+        raise InvalidInputError(f"id prefix {text.strip()!r} is ambiguous: give more characters")
+    if found:
+        return found[0]
+    others = _executions_with_prefix(workspace, prefix, None)
+    if len(others) == 1:
+        other = others[0]
+        kind = KIND_NAMES.get(other.type, f"{other.type} execution")
+        hint = (
+            f" of pipeline run {other.parent_id[:8]}"
+            if other.type == "step" and other.parent_id
+            else ""
+        )
+        raise NotFoundError(f"{text.strip()} is a {kind}{hint}, not a {wanted}")
+    raise NotFoundError(f"no {wanted} with id {text.strip()!r}")
 
 
 def resolve_node(workspace: Workspace, text: str) -> tuple[NodeKind, str]:

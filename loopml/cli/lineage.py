@@ -42,11 +42,18 @@ def execution_label(execution: Execution, verb: str = "", role: str = "") -> str
 
     prefix = f"[dim]{verb}[/dim] " if verb else ""
     suffix = f"  [dim]as[/dim] [yellow]{escape(role)}[/yellow]" if role else ""
+    source = execution.properties.get("dataset_description")
+    if isinstance(source, dict) and source.get("path"):
+        # A step that read a catalog dataset: name the file it read.
+        suffix += f"  {escape(str(source['path']).rstrip('/').rsplit('/', 1)[-1])}"
     kind, name = escape(execution.type), escape(execution.name)
     return (
         f"{prefix}[magenta]{kind}[/magenta] [bold]{name}[/bold]  "
         f"[dim]{execution.id[:8]}[/dim]  {console.status(execution.status)}{suffix}"
     )
+
+
+MAX_REUSED_IDS = 3
 
 
 class _TreeBuilder:
@@ -87,12 +94,52 @@ class _TreeBuilder:
         return execution_label(execution, verb, event_name)
 
     def grow(self, tree: Tree, node_id: str) -> None:
-        for child, event_name in sorted(self.next.get(node_id, []), key=lambda item: item[1]):
+        children = sorted(self.next.get(node_id, []), key=lambda item: item[1])
+        children, reused = self.split_cached(children)
+        for child, event_name in children:
+            label = self.label(child, event_name) + _reused_note(reused.get(child, []))
             if child in self.drawn:
-                tree.add(self.label(child, event_name) + "  [dim](shown above)[/dim]")
+                tree.add(label + "  [dim](shown above)[/dim]")
                 continue
             self.drawn.add(child)
-            self.grow(tree.add(self.label(child, event_name)), child)
+            self.grow(tree.add(label), child)
+
+    def split_cached(
+        self, children: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+        """Fold cached steps into the sibling step that really ran, with the same role.
+
+        A step served from cache records the same inputs again, so every cached
+        rerun of a pipeline adds one more consumer of the same artifacts; drawn in
+        full, each would repeat the subtree of the try that ran.
+
+        Returns:
+            The children to draw, and for each, the ids of the cached steps folded into it.
+        """
+        executions = self.graph.executions
+        ran = {
+            (executions[child].name, role): child
+            for child, role in children
+            if child in executions and executions[child].status != "cached"
+        }
+        kept: list[tuple[str, str]] = []
+        reused: dict[str, list[str]] = defaultdict(list)
+        for child, role in children:
+            execution = executions.get(child)
+            twin = ran.get((execution.name, role)) if execution is not None else None
+            if execution is not None and execution.status == "cached" and twin is not None:
+                reused[twin].append(child)
+            else:
+                kept.append((child, role))
+        return kept, reused
+
+
+def _reused_note(ids: list[str]) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(execution_id[:8] for execution_id in ids[:MAX_REUSED_IDS])
+    more = ", ..." if len(ids) > MAX_REUSED_IDS else ""
+    return f"  [dim](reused by {console.plural(len(ids), 'cached step')}: {shown}{more})[/dim]"
 
 
 def lineage_tree(graph: LineageGraph) -> Tree:

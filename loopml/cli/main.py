@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli import artifacts, db, lineage, quickstart, runs
+from loopml.cli import artifacts, db, lineage, pipelines, quickstart, runs
 from loopml.cli.state import CliState, ErrorReportingGroup
 
 # Versions that ``loopml version`` reports (read from package metadata, never imported).
@@ -96,6 +96,9 @@ def version() -> None:
     output.print(table)
 
 
+runs.app.command("resume")(pipelines.resume_pipeline_run)
+app.command("run")(pipelines.run_pipeline)
+app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated
@@ -19,7 +20,25 @@ if TYPE_CHECKING:
     from loopml.metadata import Execution, Metric
     from loopml.workspace import Workspace
 
-app = typer.Typer(help="List, show and compare tracked runs.", no_args_is_help=True)
+app = typer.Typer(
+    help="List, show, compare and resume runs (tracked runs and pipeline runs).",
+    no_args_is_help=True,
+)
+
+
+class RunKind(enum.StrEnum):
+    """What ``runs list --kind`` lists."""
+
+    RUN = "run"
+    PIPELINE = "pipeline"
+    ALL = "all"
+
+
+KIND_TYPES = {
+    RunKind.RUN: ("run",),
+    RunKind.PIPELINE: ("pipeline",),
+    RunKind.ALL: ("run", "pipeline"),
+}
 
 MAX_METRIC_COLUMNS = 4
 DIFF_STYLE = "bold yellow"
@@ -74,24 +93,38 @@ def list_runs(
         list[str] | None,
         typer.Option("--metric", "-m", help="A metric column to show (repeatable)."),
     ] = None,
+    kind: Annotated[
+        RunKind,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="run: tracked runs; pipeline: pipeline runs; all: both.",
+            case_sensitive=False,
+        ),
+    ] = RunKind.ALL,
+    pipeline: Annotated[
+        list[str] | None,
+        typer.Option("--pipeline", "-p", help="Only runs of this pipeline (repeatable)."),
+    ] = None,
 ) -> None:
-    """List runs, newest first: id, name, experiment, status, timing and a few metrics."""
-    from loopml.tracking import search_runs
+    """List runs and pipeline runs, newest first: id, name, status, timing and a few metrics."""
+    from loopml.cli.run_search import find_runs
 
     with open_workspace(ctx) as workspace:
-        runs = search_runs(
-            filter,
-            experiments=experiment or None,
+        runs = find_runs(
+            workspace,
+            kinds=KIND_TYPES[kind],
+            experiments=experiment or (),
+            pipelines=pipeline or (),
+            filter=filter,
             order_by=order_by or (),
             limit=limit,
-            workspace=workspace,
         )
         names = experiment_names(workspace)
     output = console.out()
     if not runs:
-        output.print(
-            "No runs match." if filter or experiment else "No runs yet: try `loopml quickstart`."
-        )
+        narrowed = filter or experiment or pipeline or kind is not RunKind.ALL
+        output.print("No runs match." if narrowed else "No runs yet: try `loopml quickstart`.")
         return
     output.print(runs_table(runs, names, metric or (), output.width))
 
@@ -102,11 +135,14 @@ def runs_table(
     """The table of ``runs list``; metric columns that do not fit in ``width`` are left out."""
     from rich.table import Table
 
-    experiments = {_experiment_of(run, names) for run in runs}
+    kinds = {run.type for run in runs}
+    mixed = len(kinds) > 1
+    # Pipeline runs are in no experiment: the column is for telling tracked runs apart.
+    experiments = {_experiment_of(run, names) for run in runs if run.type != "pipeline"}
     several = len(experiments) > 1
-    title = console.plural(len(runs), "run")
-    if not several:
-        title += f" in {next(iter(experiments))}"
+    title = console.plural(len(runs), "pipeline run" if kinds == {"pipeline"} else "run")
+    if len(experiments) == 1:
+        title += f"{'; tracked runs' if mixed else ''} in {next(iter(experiments))}"
     rows = []
     for run in runs:
         cells = [
@@ -118,10 +154,14 @@ def runs_table(
         ]
         if several:
             cells.insert(2, _experiment_of(run, names))
+        if mixed:
+            cells.insert(1, run.type)
         rows.append(cells)
-    headers = ["id", "name", "experiment", "status", "started", "duration"]
+    headers = ["id", "kind", "name", "experiment", "status", "started", "duration"]
     if not several:
         headers.remove("experiment")
+    if not mixed:
+        headers.remove("kind")
     # Each column takes its widest cell plus 2 characters of padding.
     used = sum(_width(h, [_visible(row[i]) for row in rows]) + 2 for i, h in enumerate(headers))
     columns = pick_metric_columns(runs, metrics)
@@ -159,24 +199,41 @@ def _width(header: str, cells: Sequence[str]) -> int:
 @app.command("show")
 def show_run(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="A run id or a unique prefix of it.")],
+    run_id: Annotated[
+        str, typer.Argument(help="A run, pipeline run or step id, or a unique prefix of one.")
+    ],
 ) -> None:
-    """Show a run: params, metrics, tags, code version, environment and artifacts."""
-    from loopml.cli.ids import resolve_run
+    """Show a run (params, metrics, artifacts), a pipeline run (its steps) or a step (its logs)."""
+    from loopml.cli.ids import resolve_execution
+    from loopml.cli.state import command_prefix
 
     with open_workspace(ctx) as workspace:
-        run = resolve_run(workspace, run_id)
+        from loopml.pipelines import fail_stale_runs
+
+        fail_stale_runs(workspace)
+        found = resolve_execution(workspace, run_id, ("run", "pipeline", "step"), "run")
+        if found.type != "run":
+            from loopml.cli import pipeline_runs
+
+            show = (
+                pipeline_runs.show_pipeline_run
+                if found.type == "pipeline"
+                else pipeline_runs.show_step
+            )
+            show(console.out(), workspace, found, command_prefix(ctx))
+            return
+        run = found
         names = experiment_names(workspace)
         events = workspace.metadata.list_events(execution_id=run.id)
         artifacts = {e.artifact_id: workspace.metadata.get_artifact(e.artifact_id) for e in events}
         history = {key: workspace.metadata.get_metric_history(run.id, key) for key in run.metrics}
     output = console.out()
     _print_summary(output, run, _experiment_of(run, names))
-    _print_mapping(output, "Params", run.params)
-    _print_mapping(
+    print_mapping(output, "Params", run.params)
+    print_mapping(
         output, "Metrics", {k: _metric_cell(v, history[k]) for k, v in run.metrics.items()}
     )
-    _print_mapping(output, "Tags", run.tags)
+    print_mapping(output, "Tags", run.tags)
     for kind, title in (("input", "Inputs"), ("output", "Outputs")):
         rows = [
             (
@@ -188,7 +245,7 @@ def show_run(
             for e in events
             if e.kind == kind
         ]
-        _print_artifacts(output, title, rows)
+        print_artifacts(output, title, rows)
     if run.error:
         from rich.panel import Panel
         from rich.text import Text
@@ -236,7 +293,7 @@ def _metric_cell(latest: float, points: Sequence[Metric]) -> str:
     )
 
 
-def _print_mapping(output: Console, title: str, values: Mapping[str, str]) -> None:
+def print_mapping(output: Console, title: str, values: Mapping[str, str]) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -251,7 +308,7 @@ def _print_mapping(output: Console, title: str, values: Mapping[str, str]) -> No
     output.print(table)
 
 
-def _print_artifacts(output: Console, title: str, rows: list[tuple[str, str, str, int]]) -> None:
+def print_artifacts(output: Console, title: str, rows: list[tuple[str, str, str, int]]) -> None:
     from rich.table import Table
 
     if not rows:
@@ -259,7 +316,12 @@ def _print_artifacts(output: Console, title: str, rows: list[tuple[str, str, str
         return
     table = Table(title=title, title_justify="left", title_style="bold")
     for header in ("name", "artifact", "type", "size"):
-        table.add_column(header, justify="right" if header == "size" else "left")
+        table.add_column(
+            header,
+            justify="right" if header == "size" else "left",
+            no_wrap=header in ("artifact", "size"),
+            overflow="fold",
+        )
     for name, artifact_id, kind, count in rows:
         table.add_row(name, artifact_id, kind, console.size(count))
     output.print(table)

@@ -50,6 +50,12 @@ def get_state(ctx: typer.Context) -> CliState:
     return state if state is not None else CliState()
 
 
+def command_prefix(ctx: typer.Context) -> str:
+    """``loopml``, with the ``-C`` option the user gave, for the commands a command suggests."""
+    project_dir = get_state(ctx).project_dir
+    return f"loopml -C {project_dir}" if project_dir is not None else "loopml"
+
+
 @contextlib.contextmanager
 def open_workspace(ctx: typer.Context) -> Iterator[Workspace]:
     """Open the project's workspace for the length of a command, then close it."""

@@ -80,6 +80,12 @@ def environment() -> dict[str, Any]:
     }
 
 
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide how models behave, imported or not."""
+    found = {name: _package_version(name) for name in _WATCHED_PACKAGES}
+    return {name: version for name, version in found.items() if version}
+
+
 @functools.cache
 def _package_version(name: str) -> str | None:
     from importlib import metadata as importlib_metadata

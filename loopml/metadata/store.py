@@ -213,8 +213,13 @@ class SqlMetadataStore:
         properties: Mapping[str, Any] | None = None,
         status: ExecutionStatus = ExecutionStatus.RUNNING,
         execution_id: str | None = None,
+        inputs: Mapping[str, str] | None = None,
+        outputs: Mapping[str, str] | None = None,
     ) -> Execution:
-        """Record a new execution with its params, tags and contexts, in one transaction."""
+        """Record a new execution with its params, tags, contexts and events, in one transaction.
+
+        ``inputs`` and ``outputs`` map event names to ids of artifacts already recorded.
+        """
         _check_name(type, "execution type")
         execution_id = execution_id or new_id()
         name = name or execution_id[:8]
@@ -252,7 +257,13 @@ class SqlMetadataStore:
                 db.execute(tables.params.insert(), param_rows)
             if tag_rows:
                 db.execute(tables.tags.insert(), tag_rows)
-        return self.get_execution(execution_id)
+            self._insert_events(db, execution_id, inputs, outputs, now)
+        return execution_from_row(
+            row,
+            params={r["key"]: r["value"] for r in param_rows},
+            tags={r["key"]: r["value"] for r in tag_rows},
+            context_ids=list(context_ids),
+        )
 
     def get_execution(self, execution_id: str) -> Execution:
         """Return an execution with its params, latest metrics, tags and contexts.
@@ -274,8 +285,17 @@ class SqlMetadataStore:
         *,
         error: str | None = None,
         environment: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        outputs: Mapping[str, str] | None = None,
+        attribute_to: str | None = None,
+        cache_key: str | None = None,
     ) -> None:
         """Mark a running execution final (completed, failed, cached or killed).
+
+        In the same transaction: merge ``properties``, record ``outputs`` (event
+        name -> artifact id) and attribute them to the context ``attribute_to``,
+        and point ``cache_key`` at this execution (step cache), so a step's
+        results are committed all at once or not at all.
 
         ``environment``, if given, replaces the one recorded at the start (packages
         imported during the execution are known only at its end).
@@ -295,14 +315,23 @@ class SqlMetadataStore:
                 if current == status:
                     return
                 raise ConflictError(f"execution {execution_id} is already {current}")
-            values: dict[str, Any] = {
-                "status": status.value,
-                "ended_at": time.time(),
-                "error": error,
-            }
+            now = time.time()
+            values: dict[str, Any] = {"status": status.value, "ended_at": now, "error": error}
             if environment is not None:
                 values["environment"] = dict(environment)
+            if properties:
+                stored = db.execute(sa.select(e.properties).where(e.id == execution_id)).scalar()
+                values["properties"] = {**(stored or {}), **properties}
             db.execute(tables.executions.update().where(e.id == execution_id).values(**values))
+            self._insert_events(db, execution_id, None, outputs, now)
+            if attribute_to is not None and outputs:
+                self._insert_ignore(
+                    db,
+                    tables.attributions,
+                    [{"context_id": attribute_to, "artifact_id": a} for a in outputs.values()],
+                )
+            if cache_key is not None:
+                _write_cache_entry(db, cache_key, execution_id, now)
 
     def heartbeat(self, execution_ids: Iterable[str]) -> None:
         """Record that these running executions are alive."""
@@ -553,22 +582,43 @@ class SqlMetadataStore:
 
         Recording the same digest again returns the stored record unchanged.
         """
-        if not is_digest(digest):
-            raise InvalidInputError(f"{digest!r} is not a sha256 hex digest")
-        if not isinstance(size, int) or size < 0:
-            raise InvalidInputError("an artifact size is a non-negative integer")
-        _check_name(type, "artifact type")
-        row = {
-            "id": digest,
-            "uri": uri,
-            "size": size,
-            "type": type,
-            "properties": dict(properties or {}),
-            "created_at": time.time(),
-        }
+        record = {"digest": digest, "uri": uri, "size": size, "type": type}
+        return self.put_artifacts([{**record, "properties": properties}])[0]
+
+    def put_artifacts(self, records: Sequence[Mapping[str, Any]]) -> list[Artifact]:
+        """Record several artifacts in one transaction (see :meth:`put_artifact`).
+
+        Each record has ``digest``, ``uri``, ``size``, ``type`` and optional ``properties``.
+        """
+        now = time.time()
+        rows = []
+        for record in records:
+            digest, size = record["digest"], record["size"]
+            if not is_digest(digest):
+                raise InvalidInputError(f"{digest!r} is not a sha256 hex digest")
+            if not isinstance(size, int) or size < 0:
+                raise InvalidInputError("an artifact size is a non-negative integer")
+            _check_name(record["type"], "artifact type")
+            rows.append(
+                {
+                    "id": digest,
+                    "uri": record["uri"],
+                    "size": size,
+                    "type": record["type"],
+                    "properties": dict(record.get("properties") or {}),
+                    "created_at": now,
+                }
+            )
+        if not rows:
+            return []
+        a = tables.artifacts.c
         with self._transaction(write=True) as db:
-            self._insert_ignore(db, tables.artifacts, [row])
-        return self.get_artifact(digest)
+            self._insert_ignore(db, tables.artifacts, rows)
+            stored = db.execute(
+                sa.select(tables.artifacts).where(a.id.in_([row["id"] for row in rows]))
+            ).all()
+        by_id = {row.id: artifact_from_row(row._mapping) for row in stored}
+        return [by_id[row["id"]] for row in rows]
 
     def get_artifact(self, artifact_id: str) -> Artifact:
         """Return an artifact by its digest or a unique prefix of at least 6 characters.
@@ -618,7 +668,20 @@ class SqlMetadataStore:
         Both map an event name (the artifact's role: ``train``, ``model``) to an
         artifact id. Recording the same event twice is a no-op.
         """
-        now = time.time()
+        if not inputs and not outputs:
+            return
+        with self._transaction(write=True) as db:
+            self._require_execution(db, execution_id)
+            self._insert_events(db, execution_id, inputs, outputs, time.time())
+
+    def _insert_events(
+        self,
+        db: sa.Connection,
+        execution_id: str,
+        inputs: Mapping[str, str] | None,
+        outputs: Mapping[str, str] | None,
+        now: float,
+    ) -> None:
         rows = [
             {
                 "execution_id": execution_id,
@@ -630,21 +693,19 @@ class SqlMetadataStore:
             for kind, named in ((EventKind.INPUT, inputs or {}), (EventKind.OUTPUT, outputs or {}))
             for name, artifact_id in named.items()
         ]
-        for row in rows:
-            _check_name(row["name"], "event name")
         if not rows:
             return
-        with self._transaction(write=True) as db:
-            self._require_execution(db, execution_id)
-            ids = {str(row["artifact_id"]) for row in rows}
-            known = set(
-                db.execute(
-                    sa.select(tables.artifacts.c.id).where(tables.artifacts.c.id.in_(ids))
-                ).scalars()
-            )
-            if missing := ids - known:
-                raise NotFoundError(f"unknown artifact(s): {', '.join(sorted(missing))}")
-            self._insert_ignore(db, tables.events, rows)
+        for row in rows:
+            _check_name(row["name"], "event name")
+        ids = {str(row["artifact_id"]) for row in rows}
+        known = set(
+            db.execute(
+                sa.select(tables.artifacts.c.id).where(tables.artifacts.c.id.in_(ids))
+            ).scalars()
+        )
+        if missing := ids - known:
+            raise NotFoundError(f"unknown artifact(s): {', '.join(sorted(missing))}")
+        self._insert_ignore(db, tables.events, rows)
 
     def list_events(
         self, *, execution_id: str | None = None, artifact_id: str | None = None
@@ -669,14 +730,9 @@ class SqlMetadataStore:
 
         The newest entry wins: a later successful run of the same key replaces it.
         """
-        c = tables.cache_entries.c
         with self._transaction(write=True) as db:
             self._require_execution(db, execution_id)
-            db.execute(tables.cache_entries.delete().where(c.cache_key == cache_key))
-            db.execute(
-                tables.cache_entries.insert(),
-                {"cache_key": cache_key, "execution_id": execution_id, "created_at": time.time()},
-            )
+            _write_cache_entry(db, cache_key, execution_id, time.time())
 
     def get_cache_entry(self, cache_key: str) -> str | None:
         """The execution cached under ``cache_key`` if it is still completed, else ``None``."""
@@ -767,6 +823,15 @@ class SqlMetadataStore:
         else:
             from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
         db.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def _write_cache_entry(db: sa.Connection, cache_key: str, execution_id: str, now: float) -> None:
+    c = tables.cache_entries.c
+    db.execute(tables.cache_entries.delete().where(c.cache_key == cache_key))
+    db.execute(
+        tables.cache_entries.insert(),
+        {"cache_key": cache_key, "execution_id": execution_id, "created_at": now},
+    )
 
 
 def _load_extras(db: sa.Connection, ids: list[str]) -> dict[str, dict[str, Any]]:

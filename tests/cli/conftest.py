@@ -69,3 +69,28 @@ def project(isolated_project: Path) -> Project:
         failed = run.id
         raise RuntimeError("the data was empty")
     return Project(prepare, good, bad, failed, raw.id, table.id, model.id)
+
+
+FLOWS_DIR = Path(__file__).parent.parent / "pipelines"
+
+
+@pytest.fixture
+def flows(monkeypatch: pytest.MonkeyPatch):
+    """The sample pipelines of ``tests/pipelines/flows.py``, importable as ``flows``.
+
+    ``sys.path`` is restored afterwards: loading a pipeline puts the project folder on it.
+    """
+    import sys
+
+    monkeypatch.setattr(sys, "path", [str(FLOWS_DIR), *sys.path])
+    import flows as module
+
+    return module
+
+
+@pytest.fixture
+def calls_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file the steps of ``flows`` append their names to when they really run."""
+    path = tmp_path / "calls.txt"
+    monkeypatch.setenv("LOOPML_TEST_CALLS", str(path))
+    return path

