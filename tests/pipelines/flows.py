@@ -190,3 +190,14 @@ def composed():
     train_rows, test_rows = split(make_data())
     train(features(train_rows))
     features(test_rows)
+
+
+@step(timeout=0.5)
+def sleepy(seconds: float = 5.0) -> int:
+    time.sleep(seconds)
+    return 1
+
+
+@pipeline
+def too_slow():
+    sleepy()

@@ -101,3 +101,15 @@ def test_a_killed_worker_fails_the_step_and_resume_reuses_the_rest(
     finished = {e.name for e in first_tries if e.status is ExecutionStatus.COMPLETED}
     reused = {n for n, status in resumed.steps.items() if status is ExecutionStatus.CACHED}
     assert finished <= reused, "every step that finished before the kill is reused"
+
+
+def test_a_step_past_its_timeout_is_stopped(executor: object, fresh_workspace: Workspace) -> None:
+    from flows import too_slow
+
+    with pytest.raises(StepFailedError, match="timeout") as caught:
+        run(too_slow, workspace=fresh_workspace, executor=executor)
+    (try_,) = fresh_workspace.metadata.list_executions(
+        type=STEP_TYPE, parent_id=caught.value.run_id, limit=None
+    )
+    assert try_.status is ExecutionStatus.FAILED
+    assert "timeout of 0.5 s" in (try_.error or "")
