@@ -260,7 +260,9 @@ class _Orchestrator:
         self.previous = _previous_outputs(ws, resume_from) if resume_from else {}
         self.failure: StepFailedError | None = None
         self.artifacts: dict[str, InputArtifact] = {}
-        self.isolated = bool(getattr(executor, "isolated", False))
+        # Executors that can stop a running try enforce timeouts by cancelling it; on the
+        # others (in-process, process pool) the worker abandons the try at its timeout.
+        self.stops_running = bool(getattr(executor, "stops_running", False))
         self.use_cache = use_cache
         self.stop_beating = threading.Event()
 
@@ -431,8 +433,7 @@ class _Orchestrator:
         task = self._task(node, state, inputs)
         state.status = "running"
         timeout = node.step.settings.timeout
-        # Isolated executors stop a try past its timeout; in-process ones time out in the worker.
-        grace = 0.0 if self.isolated else 5.0
+        grace = 0.0 if self.stops_running else 5.0
         state.deadline = time.monotonic() + timeout + grace if timeout else None
         self._notify(name, "running", attempt=state.attempt)
         state.future = self.executor.submit(
@@ -454,7 +455,7 @@ class _Orchestrator:
             inputs=specs,
             params={} if kind != "step" else dict(node.params),
             outputs=node.outputs,
-            timeout=None if self.isolated else node.step.settings.timeout,
+            timeout=None if self.stops_running else node.step.settings.timeout,
             dataset=self.datasets.get(str(node.params.get("name"))) if kind != "step" else None,
             trusted=self.trusted,
         )

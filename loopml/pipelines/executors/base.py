@@ -47,8 +47,9 @@ class Executor(ABC):
         name: the executor kind, as in its URI (``local``, ``process``, ``ray``, ``dask``).
         parallel: submitted work runs concurrently (up to :attr:`max_workers` at once).
         isolated: work runs in another process: a crash there cannot take the caller down.
-        stops_running: :meth:`cancel` stops work that has already started (by killing
-            the process running it); otherwise started work runs to its end unseen.
+        stops_running: :meth:`cancel` stops work that has already started (by
+            interrupting it, or killing the process running it); otherwise started work
+            runs to its end unseen.
     """
 
     name: ClassVar[str]
