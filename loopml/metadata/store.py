@@ -287,13 +287,15 @@ class SqlMetadataStore:
         environment: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
         outputs: Mapping[str, str] | None = None,
+        artifacts: Sequence[Mapping[str, Any]] = (),
         attribute_to: str | None = None,
         cache_key: str | None = None,
     ) -> None:
         """Mark a running execution final (completed, failed, cached or killed).
 
-        In the same transaction: merge ``properties``, record ``outputs`` (event
-        name -> artifact id) and attribute them to the context ``attribute_to``,
+        In the same transaction: record ``artifacts`` (as :meth:`put_artifacts`),
+        merge ``properties``, record ``outputs`` (event name -> artifact id) and
+        attribute them to the context ``attribute_to``,
         and point ``cache_key`` at this execution (step cache), so a step's
         results are committed all at once or not at all.
 
@@ -307,6 +309,7 @@ class SqlMetadataStore:
         if not status.is_final:
             raise InvalidInputError("finish an execution with a final status, not 'running'")
         e = tables.executions.c
+        artifact_rows = _artifact_rows(artifacts, time.time())
         with self._transaction(write=True) as db:
             current = db.execute(sa.select(e.status).where(e.id == execution_id)).scalar()
             if current is None:
@@ -323,6 +326,8 @@ class SqlMetadataStore:
                 stored = db.execute(sa.select(e.properties).where(e.id == execution_id)).scalar()
                 values["properties"] = {**(stored or {}), **properties}
             db.execute(tables.executions.update().where(e.id == execution_id).values(**values))
+            if artifact_rows:
+                self._insert_ignore(db, tables.artifacts, artifact_rows)
             self._insert_events(db, execution_id, None, outputs, now)
             if attribute_to is not None and outputs:
                 self._insert_ignore(
@@ -333,11 +338,17 @@ class SqlMetadataStore:
             if cache_key is not None:
                 _write_cache_entry(db, cache_key, execution_id, now)
 
-    def heartbeat(self, execution_ids: Iterable[str]) -> None:
-        """Record that these running executions are alive."""
+    def heartbeat(self, execution_ids: Iterable[str]) -> list[str]:
+        """Record that these running executions are alive.
+
+        Returns:
+            The ids among them that are no longer running (another process marked
+            them failed for a missing heartbeat, or they were finished): their
+            owner must stop working on them.
+        """
         ids = list(execution_ids)
         if not ids:
-            return
+            return []
         e = tables.executions.c
         with self._transaction(write=True) as db:
             db.execute(
@@ -345,6 +356,12 @@ class SqlMetadataStore:
                 .where(e.id.in_(ids), e.status == ExecutionStatus.RUNNING.value)
                 .values(heartbeat_at=time.time())
             )
+            running = set(
+                db.execute(
+                    sa.select(e.id).where(e.id.in_(ids), e.status == ExecutionStatus.RUNNING.value)
+                ).scalars()
+            )
+        return [i for i in ids if i not in running]
 
     def fail_stale(self, older_than: float, *, type: str | None = None) -> list[str]:
         """Mark failed every running execution whose last heartbeat is older than ``older_than`` s.
@@ -590,25 +607,7 @@ class SqlMetadataStore:
 
         Each record has ``digest``, ``uri``, ``size``, ``type`` and optional ``properties``.
         """
-        now = time.time()
-        rows = []
-        for record in records:
-            digest, size = record["digest"], record["size"]
-            if not is_digest(digest):
-                raise InvalidInputError(f"{digest!r} is not a sha256 hex digest")
-            if not isinstance(size, int) or size < 0:
-                raise InvalidInputError("an artifact size is a non-negative integer")
-            _check_name(record["type"], "artifact type")
-            rows.append(
-                {
-                    "id": digest,
-                    "uri": record["uri"],
-                    "size": size,
-                    "type": record["type"],
-                    "properties": dict(record.get("properties") or {}),
-                    "created_at": now,
-                }
-            )
+        rows = _artifact_rows(records, time.time())
         if not rows:
             return []
         a = tables.artifacts.c
@@ -746,6 +745,33 @@ class SqlMetadataStore:
         with self._transaction() as db:
             return db.execute(query).scalar()
 
+    def cached_outputs(self, cache_key: str) -> tuple[str, dict[str, Artifact]] | None:
+        """The completed execution cached under ``cache_key`` and its outputs, in one query."""
+        c, e, ev, a = (
+            tables.cache_entries.c,
+            tables.executions.c,
+            tables.events.c,
+            tables.artifacts.c,
+        )
+        query = (
+            sa.select(c.execution_id, ev.name, tables.artifacts)
+            .join(tables.executions, e.id == c.execution_id)
+            .outerjoin(
+                tables.events,
+                sa.and_(ev.execution_id == c.execution_id, ev.kind == EventKind.OUTPUT.value),
+            )
+            .outerjoin(tables.artifacts, a.id == ev.artifact_id)
+            .where(c.cache_key == cache_key, e.status == ExecutionStatus.COMPLETED.value)
+        )
+        with self._transaction() as db:
+            rows = db.execute(query).all()
+        if not rows:
+            return None
+        outputs = {
+            row.name: artifact_from_row(row._mapping) for row in rows if row.name is not None
+        }
+        return str(rows[0].execution_id), outputs
+
     def delete_cache_entry(self, cache_key: str) -> None:
         """Forget a cache entry (its outputs were found missing or corrupt)."""
         with self._transaction(write=True) as db:
@@ -823,6 +849,28 @@ class SqlMetadataStore:
         else:
             from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
         db.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def _artifact_rows(records: Sequence[Mapping[str, Any]], now: float) -> list[dict[str, Any]]:
+    rows = []
+    for record in records:
+        digest, size = record["digest"], record["size"]
+        if not is_digest(digest):
+            raise InvalidInputError(f"{digest!r} is not a sha256 hex digest")
+        if not isinstance(size, int) or size < 0:
+            raise InvalidInputError("an artifact size is a non-negative integer")
+        _check_name(record["type"], "artifact type")
+        rows.append(
+            {
+                "id": digest,
+                "uri": record["uri"],
+                "size": size,
+                "type": record["type"],
+                "properties": dict(record.get("properties") or {}),
+                "created_at": now,
+            }
+        )
+    return rows
 
 
 def _write_cache_entry(db: sa.Connection, cache_key: str, execution_id: str, now: float) -> None:

@@ -35,12 +35,13 @@ def _library_roots() -> tuple[str, ...]:
 
 
 def _is_project_code(obj: Any) -> bool:
-    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+    module = sys.modules.get(name or "")
     file = getattr(module, "__file__", None)
     if file is None:
-        return getattr(obj, "__module__", "") == "__main__"
+        return name == "__main__"
     resolved = str(Path(file).resolve())
-    package = (getattr(obj, "__module__", "") or "").split(".")[0]
+    package = (name or "").split(".")[0]
     if package == "loopml":
         return False  # loopml's own code is keyed by its version
     return not any(resolved.startswith(root + "/") or resolved == root for root in _library_roots())
@@ -70,11 +71,19 @@ def _code_text(obj: Any) -> str:
         return code.co_code.hex() + repr(code.co_consts)
 
 
-def _referenced(fn: Callable[..., Any]) -> list[Any]:
-    """Project functions and classes that ``fn``'s code names (globals and closures)."""
+_CONSTANT_TYPES = (int, float, str, bool, type(None), tuple, list, dict, frozenset, set)
+
+
+def _referenced(fn: Callable[..., Any]) -> tuple[list[Any], dict[str, str]]:
+    """What ``fn``'s code names: project code to follow, and values to hash.
+
+    Returns project functions, classes and modules (followed transitively), and
+    for the rest: JSON-able global constants and closure values by their content,
+    library code by the version of the distribution that installed it.
+    """
     code = getattr(fn, "__code__", None)
     if code is None:
-        return []
+        return [], {}
     names: set[str] = set()
     stack: list[types.CodeType] = [code]
     while stack:
@@ -82,40 +91,93 @@ def _referenced(fn: Callable[..., Any]) -> list[Any]:
         names.update(current.co_names)
         stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     scope = dict(getattr(fn, "__globals__", {}))
-    for cell_name, cell in zip(
-        code.co_freevars, getattr(fn, "__closure__", None) or (), strict=False
-    ):
+    cells = zip(code.co_freevars, getattr(fn, "__closure__", None) or (), strict=False)
+    for cell_name, cell in cells:
         try:
             scope[cell_name] = cell.cell_contents
             names.add(cell_name)
         except ValueError:
             continue
-    found = []
+    follow: list[Any] = []
+    values: dict[str, str] = {}
     for name in sorted(names):
-        value = scope.get(name)
+        if name not in scope:
+            continue
+        value = scope[name]
         value = getattr(value, "fn", value)  # a Step: its function
-        if isinstance(value, (types.FunctionType, type)) and _is_project_code(value):
-            found.append(value)
-    return found
+        if isinstance(value, (types.FunctionType, type, types.ModuleType)):
+            if _is_project_code(value):
+                follow.append(value)
+            elif (version := _distribution_version(value)) is not None:
+                values[f"package:{version[0]}"] = version[1]
+        elif isinstance(value, _CONSTANT_TYPES):
+            try:
+                values[f"value:{name}"] = stable_hash(value)
+            except (TypeError, ValueError):
+                values[f"value:{name}"] = f"unhashable {type(value).__qualname__}"
+    return follow, values
+
+
+@functools.cache
+def _distributions() -> dict[str, list[str]]:
+    from importlib import metadata
+
+    return dict(metadata.packages_distributions())
+
+
+def _distribution_version(obj: Any) -> tuple[str, str] | None:
+    """(distribution, version) of the installed package ``obj`` comes from, if any."""
+    from importlib import metadata
+
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+    top = (module or "").split(".")[0]
+    for distribution in _distributions().get(top, []):
+        try:
+            return distribution, metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _module_hash(module: types.ModuleType) -> str:
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return module.__name__
+    try:
+        return sha256_bytes(Path(file).read_bytes())
+    except OSError:
+        return module.__name__
 
 
 def code_fingerprint(fn: Callable[..., Any]) -> str:
-    """Hash the source of ``fn`` and of the project code it calls, transitively."""
+    """Hash the source of ``fn`` and of the project code it reaches, transitively.
+
+    Reached are the functions, classes and modules its code names (a module
+    referenced as ``helpers.f`` counts with its whole source file); constants it
+    reads are hashed by value, and library code by its installed version.
+    """
     seen: dict[str, str] = {}
     pending: list[Any] = [fn]
     while pending:
         current = pending.pop()
+        if isinstance(current, types.ModuleType):
+            key = f"module:{current.__name__}"
+            if key not in seen:
+                seen[key] = _module_hash(current)
+            continue
         qualname = getattr(current, "__qualname__", repr(current))
         key = f"{getattr(current, '__module__', '?')}:{qualname}"
         if key in seen:
             continue
         seen[key] = _code_hash(current)
-        if isinstance(current, types.FunctionType):
-            pending.extend(_referenced(current))
-        elif isinstance(current, type):
-            for member in vars(current).values():
-                if isinstance(member, types.FunctionType):
-                    pending.extend(_referenced(member))
+        members = [current]
+        if isinstance(current, type):
+            members = [m for m in vars(current).values() if isinstance(m, types.FunctionType)]
+        for member in members:
+            if isinstance(member, types.FunctionType):
+                follow, values = _referenced(member)
+                pending.extend(follow)
+                seen.update({f"{key}|{name}": value for name, value in values.items()})
     return stable_hash(seen)
 
 

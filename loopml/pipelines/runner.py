@@ -24,8 +24,13 @@ from typing import Any
 
 from loopml.core.environment import code_version, environment
 from loopml.core.errors import ConflictError, NotFoundError
-from loopml.metadata import ContextType, ExecutionStatus
-from loopml.pipelines.errors import PipelineDefinitionError, StepFailedError, StepTimeoutError
+from loopml.metadata import Artifact, ContextType, ExecutionStatus
+from loopml.pipelines.errors import (
+    PipelineDefinitionError,
+    PipelineError,
+    StepFailedError,
+    StepTimeoutError,
+)
 from loopml.pipelines.pipeline import (
     LOAD_DATASET,
     LOAD_PREFIX,
@@ -36,7 +41,7 @@ from loopml.pipelines.pipeline import (
 )
 from loopml.pipelines.plan import Node, Plan
 from loopml.pipelines.worker import InputArtifact, StepTask, TaskResult, execute_task
-from loopml.workspace import Workspace, get_workspace
+from loopml.workspace import Workspace, blob_digest, get_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +141,7 @@ def run(
     fail_stale_runs(ws)
     owned = executor is None or isinstance(executor, str)
     engine = _executor(executor, ws)
+    failed = True
     try:
         orchestrator = _Orchestrator(
             ws,
@@ -149,10 +155,13 @@ def run(
             resume_from,
             use_cache,
         )
-        return orchestrator.run()
+        result = orchestrator.run()
+        failed = False
+        return result
     finally:
         if owned:
-            engine.shutdown()
+            # An interrupted or failed run must not wait for work it abandoned.
+            engine.shutdown(wait=not failed)
 
 
 def resume(run_id: str, *, workspace: Workspace | None = None, **options: Any) -> PipelineRun:
@@ -265,6 +274,7 @@ class _Orchestrator:
         self.stops_running = bool(getattr(executor, "stops_running", False))
         self.use_cache = use_cache
         self.stop_beating = threading.Event()
+        self.fenced = threading.Event()
 
     # --- the run ------------------------------------------------------------------
 
@@ -343,6 +353,13 @@ class _Orchestrator:
     def _loop(self) -> None:
         capacity = max(1, int(getattr(self.executor, "max_workers", 1) or 1))
         while True:
+            if self.fenced.is_set():
+                self._cancel_running("another process marked the run failed")
+                raise PipelineError(
+                    f"pipeline run {self.run_id} was marked failed by another process (no "
+                    f"heartbeat for {STALE_AFTER:g} s: was this machine suspended?); the steps "
+                    f"that finished are reused by `loopml runs resume {self.run_id}`"
+                )
             self._schedule(capacity)
             running = {
                 s.future: n for n, s in self.states.items() if s.status == "running" and s.future
@@ -463,11 +480,14 @@ class _Orchestrator:
     def _input(self, artifact_id: str) -> InputArtifact:
         known = self.artifacts.get(artifact_id)
         if known is None:
-            artifact = self.store.get_artifact(artifact_id)
-            materializer = str(artifact.properties.get("materializer", "bytes"))
-            known = self.artifacts[artifact_id] = InputArtifact(
-                artifact.id, materializer, artifact.type
-            )
+            known = self._remember(self.store.get_artifact(artifact_id))
+        return known
+
+    def _remember(self, artifact: Artifact) -> InputArtifact:
+        """Keep how to load an artifact, so later steps need no lookup."""
+        materializer = str(artifact.properties.get("materializer", "bytes"))
+        known = InputArtifact(artifact.id, materializer, artifact.type, blob_digest(artifact))
+        self.artifacts[artifact.id] = known
         return known
 
     def _finish(self, name: str, future: concurrent.futures.Future[TaskResult]) -> None:
@@ -484,9 +504,7 @@ class _Orchestrator:
         node = self.plan.nodes[name]
         state = self.states[name]
         assert state.execution_id is not None
-        missing = [
-            o for o, stored in result.outputs.items() if not self.ws.artifacts.exists(stored.digest)
-        ]
+        missing = [o for o, out in result.outputs.items() if not self.ws.artifacts.exists(out.blob)]
         if missing:
             self._failed_try(name, RuntimeError(f"outputs {missing} are not in the artifact store"))
             return
@@ -500,34 +518,38 @@ class _Orchestrator:
                     "materializer": stored.materializer,
                     "materializer_version": stored.materializer_version,
                     "python_type": stored.python_type,
+                    "blob": stored.blob,
                 },
             }
             for stored in result.outputs.values()
         ]
-        artifacts = self.store.put_artifacts(records)
-        outputs = {
-            output: artifact.id for output, artifact in zip(result.outputs, artifacts, strict=True)
-        }
+        outputs = {output: stored.digest for output, stored in result.outputs.items()}
         for stored in result.outputs.values():
             self.artifacts[stored.digest] = InputArtifact(
-                stored.digest, stored.materializer, stored.type_name
+                stored.digest, stored.materializer, stored.type_name, stored.blob
             )
         cacheable = node.step.settings.cache and state.cache_key
-        self.store.finish_execution(
-            state.execution_id,
-            ExecutionStatus.COMPLETED,
-            properties={
-                "seconds": round(result.ended_at - result.started_at, 6),
-                "worker_started_at": result.started_at,
-                "worker_ended_at": result.ended_at,
-                "logs": result.logs,
-                "worker": result.worker,
-                **self._dataset_properties(node),
-            },
-            outputs=outputs,
-            attribute_to=self.run_context,
-            cache_key=state.cache_key if cacheable else None,
-        )
+        try:
+            self.store.finish_execution(
+                state.execution_id,
+                ExecutionStatus.COMPLETED,
+                properties={
+                    "seconds": round(result.ended_at - result.started_at, 6),
+                    "worker_started_at": result.started_at,
+                    "worker_ended_at": result.ended_at,
+                    "logs": result.logs,
+                    "worker": result.worker,
+                    **self._dataset_properties(node),
+                },
+                outputs=outputs,
+                artifacts=records,
+                attribute_to=self.run_context,
+                cache_key=state.cache_key if cacheable else None,
+            )
+        except ConflictError:
+            # Another process declared this run dead while the step ran: stop here.
+            self.fenced.set()
+            return
         state.outputs = outputs
         state.status = "completed"
         self._notify(name, "done", seconds=result.ended_at - result.started_at)
@@ -620,38 +642,36 @@ class _Orchestrator:
         names = {self._input(artifact_id).materializer for artifact_id in inputs.values()}
         return {name: get_materializer(name).version for name in sorted(names)}
 
-    def _outputs_current(self, outputs: Mapping[str, str]) -> bool:
-        """Whether cached outputs were written by today's versions of their materializers."""
+    def _usable(self, node: Node, outputs: Mapping[str, Artifact]) -> bool:
+        """Whether reused outputs are complete, present and in today's formats."""
         from loopml.artifacts import get_materializer
 
-        for artifact_id in outputs.values():
-            properties = self.store.get_artifact(artifact_id).properties
-            name = properties.get("materializer")
-            if (
-                name is not None
-                and properties.get("materializer_version") != get_materializer(str(name)).version
-            ):
+        if set(outputs) != set(node.outputs):
+            return False
+        for artifact in outputs.values():
+            name = artifact.properties.get("materializer")
+            version = artifact.properties.get("materializer_version")
+            if name is not None and version != get_materializer(str(name)).version:
+                return False
+            if not self.ws.artifacts.exists(blob_digest(artifact)):
                 return False
         return True
 
     def _reusable(self, node: Node, key: str) -> tuple[str, dict[str, str]] | None:
         """(execution id, outputs) to reuse for this node, if any is valid."""
-        candidates: list[tuple[str, str | None]] = []
+        candidates: list[tuple[str, dict[str, Artifact], str | None]] = []
         previous = self.previous.get(node.name)
         if previous is not None and previous[0] == key:
-            candidates.append((previous[1], None))
+            candidates.append((previous[1], _output_artifacts(self.ws, previous[1]), None))
         if node.step.settings.cache and self.use_cache:
-            cached = self.store.get_cache_entry(key)
+            cached = self.store.cached_outputs(key)
             if cached is not None:
-                candidates.append((cached, key))
-        for execution_id, entry in candidates:
-            outputs = _output_events(self.ws, execution_id)
-            if (
-                set(outputs) == set(node.outputs)
-                and all(self.ws.artifacts.exists(a) for a in outputs.values())
-                and self._outputs_current(outputs)
-            ):
-                return execution_id, outputs
+                candidates.append((cached[0], cached[1], key))
+        for execution_id, outputs, entry in candidates:
+            if self._usable(node, outputs):
+                for artifact in outputs.values():
+                    self._remember(artifact)
+                return execution_id, {name: a.id for name, a in outputs.items()}
             if entry is not None:
                 logger.warning(
                     "cache entry of step %s lost its outputs or their format changed; "
@@ -709,7 +729,8 @@ class _Orchestrator:
                 if s.status == "running" and s.execution_id
             ]
             try:
-                self.store.heartbeat(alive)
+                if self.run_id in self.store.heartbeat(alive):
+                    self.fenced.set()
             except Exception:
                 logger.exception("could not record the heartbeat of pipeline run %s", self.run_id)
 
@@ -731,9 +752,9 @@ def _param_text(value: Any) -> str:
     return value if isinstance(value, str) else canonical_json(value)
 
 
-def _output_events(ws: Workspace, execution_id: str) -> dict[str, str]:
+def _output_artifacts(ws: Workspace, execution_id: str) -> dict[str, Artifact]:
     return {
-        event.name: event.artifact_id
+        event.name: ws.metadata.get_artifact(event.artifact_id)
         for event in ws.metadata.list_events(execution_id=execution_id)
         if event.kind == "output"
     }

@@ -20,6 +20,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from loopml.core.errors import InvalidInputError
 from loopml.pipelines.errors import PipelineDefinitionError
 
 P = ParamSpec("P")
@@ -53,6 +54,12 @@ class StepSettings:
             raise PipelineDefinitionError("retry_delay is a non-negative number of seconds")
         if self.timeout is not None and self.timeout <= 0:
             raise PipelineDefinitionError("timeout is a positive number of seconds, or None")
+        from loopml.pipelines.executors.base import check_resources
+
+        try:
+            object.__setattr__(self, "resources", check_resources(self.resources))
+        except InvalidInputError as exc:
+            raise PipelineDefinitionError(f"resources: {exc}") from None
 
 
 class Step(Generic[P, R]):
@@ -93,8 +100,13 @@ class Step(Generic[P, R]):
         return builder.add_step(self, args, kwargs)  # type: ignore[no-any-return]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Steps travel to workers by reference: module and name, like functions.
-        return (_import_step, (self.fn.__module__, self.fn.__qualname__, self.name))
+        # Steps travel to workers by reference to their function, with their own
+        # name, outputs and settings (a step made inline with step(fn, ...) has no
+        # module attribute of its own).
+        return (
+            _import_step,
+            (self.fn.__module__, self.fn.__qualname__, self.name, self.outputs, self.settings),
+        )
 
     def with_options(
         self,
@@ -131,13 +143,14 @@ class Step(Generic[P, R]):
         return Any
 
 
-def _import_step(module: str, qualname: str, name: str) -> Step[Any, Any]:
+def _import_step(
+    module: str, qualname: str, name: str, outputs: tuple[str, ...], settings: StepSettings
+) -> Step[Any, Any]:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    if isinstance(target, Step):
-        return target if target.name == name else target.with_options(name=name)
-    return Step(target, name=name)
+    fn = target.fn if isinstance(target, Step) else target
+    return Step(fn, name=name, outputs=outputs, settings=settings)
 
 
 def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -33,11 +33,12 @@ STEP_THREAD_PREFIX = "loopml-step-"
 
 @dataclasses.dataclass(frozen=True)
 class InputArtifact:
-    """An input of a try: the artifact to load and how."""
+    """An input of a try: the artifact, its stored bytes and how to read them."""
 
     digest: str
     materializer: str
     type_name: str
+    blob: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +61,13 @@ class StepTask:
 
 @dataclasses.dataclass(frozen=True)
 class StoredOutput:
-    """An output whose bytes are durable in the artifact store."""
+    """An output whose bytes are durable in the artifact store.
+
+    ``digest`` is the artifact id (bytes and format); ``blob`` the sha256 of the bytes.
+    """
 
     digest: str
+    blob: str
     size: int
     uri: str
     type_name: str
@@ -161,20 +166,23 @@ def _call_with_timeout(task: StepTask, arguments: dict[str, Any]) -> Any:
 def _load(store: Any, spec: InputArtifact, trusted: tuple[str, ...]) -> Any:
     from loopml.artifacts import get_materializer
 
-    data = store.get_bytes(spec.digest)
+    data = store.get_bytes(spec.blob)
     return get_materializer(spec.materializer).load(data, spec.type_name, trusted=list(trusted))
 
 
 def _store(store: Any, value: Any) -> StoredOutput:
     from loopml.artifacts import materializer_for
+    from loopml.workspace import object_artifact_id
 
     materializer = materializer_for(value)
+    type_name = materializer.type_name(value)
     blob = store.put_bytes(materializer.dump(value))
     return StoredOutput(
-        digest=blob.digest,
+        digest=object_artifact_id(blob.digest, materializer.name, type_name),
+        blob=blob.digest,
         size=blob.size,
         uri=blob.uri,
-        type_name=materializer.type_name(value),
+        type_name=type_name,
         materializer=materializer.name,
         materializer_version=materializer.version,
         python_type=f"{type(value).__module__}.{type(value).__qualname__}",

@@ -115,7 +115,7 @@ class MetricBuffer:
                 self._background_step(lambda: self.store.heartbeat(list(self.open_runs)))
 
     @staticmethod
-    def _background_step(step: Callable[[], None]) -> None:
+    def _background_step(step: Callable[[], object]) -> None:
         try:
             step()
         except Exception:

@@ -9,6 +9,12 @@ workspace of the current settings.
 
 from __future__ import annotations
 
-from loopml.workspace.workspace import Workspace, get_workspace, reset_workspace
+from loopml.workspace.workspace import (
+    Workspace,
+    blob_digest,
+    get_workspace,
+    object_artifact_id,
+    reset_workspace,
+)
 
-__all__ = ["Workspace", "get_workspace", "reset_workspace"]
+__all__ = ["Workspace", "blob_digest", "get_workspace", "object_artifact_id", "reset_workspace"]

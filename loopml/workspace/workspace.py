@@ -91,17 +91,17 @@ class Workspace:
         from loopml.artifacts import materializer_for
 
         materializer = materializer_for(obj)
-        data = materializer.dump(obj)
-        blob = self.artifacts.put_bytes(data)
+        type_name = materializer.type_name(obj)
+        blob = self.artifacts.put_bytes(materializer.dump(obj))
         props = {
             "materializer": materializer.name,
             "materializer_version": materializer.version,
             "python_type": f"{type(obj).__module__}.{type(obj).__qualname__}",
+            "blob": blob.digest,
             **(properties or {}),
         }
-        return self.metadata.put_artifact(
-            blob.digest, blob.uri, blob.size, materializer.type_name(obj), props
-        )
+        artifact_id = object_artifact_id(blob.digest, materializer.name, type_name)
+        return self.metadata.put_artifact(artifact_id, blob.uri, blob.size, type_name, props)
 
     def save_path(
         self,
@@ -160,7 +160,7 @@ class Workspace:
                 "use Workspace.export() to copy it to a local path"
             )
         materializer = get_materializer(str(name))
-        data = self.artifacts.get_bytes(artifact.id)
+        data = self.artifacts.get_bytes(blob_digest(artifact))
         return materializer.load(data, artifact.type, trusted=trusted)
 
     def export(self, artifact_id: str, destination: str | os.PathLike[str]) -> Path:
@@ -168,10 +168,27 @@ class Workspace:
         artifact = self.metadata.get_artifact(artifact_id)
         target = Path(destination)
         if artifact.type == DIRECTORY_TYPE:
-            self.artifacts.get_dir(artifact.id, target)
+            self.artifacts.get_dir(blob_digest(artifact), target)
         else:
-            self.artifacts.get_file(artifact.id, target)
+            self.artifacts.get_file(blob_digest(artifact), target)
         return target
+
+
+def object_artifact_id(blob: str, materializer: str, type_name: str) -> str:
+    """The id of a saved object: its bytes *and* how to read them.
+
+    ``"1"`` as text, ``1`` as JSON and ``b"1"`` are the same bytes but three
+    objects; their blob is stored once, their artifacts (and so the cache keys
+    of steps consuming them) differ.
+    """
+    from loopml.core.hashing import sha256_bytes
+
+    return sha256_bytes(f"{materializer}\0{type_name}\0{blob}".encode())
+
+
+def blob_digest(artifact: Artifact) -> str:
+    """The sha256 of an artifact's stored bytes (its id, for files and folders)."""
+    return str(artifact.properties.get("blob") or artifact.id)
 
 
 _default: Workspace | None = None

@@ -201,3 +201,56 @@ def sleepy(seconds: float = 5.0) -> int:
 @pipeline
 def too_slow():
     sleepy()
+
+
+@step
+def text_one() -> str:
+    return "1"
+
+
+@step
+def int_one() -> int:
+    return 1
+
+
+@step
+def double_it(value: object) -> object:
+    return value * 2  # type: ignore[operator]
+
+
+@pipeline
+def same_bytes():
+    """Text "1" and JSON 1 are the same bytes; they must stay two artifacts."""
+    double_it(text_one())
+    double_it(int_one())
+
+
+def _pair() -> tuple[int, str]:
+    return 1, "a"
+
+
+# A step made inline, not by decorating: its outputs must survive the trip to a worker.
+pair = step(_pair, outputs=("n", "s"), retries=1)
+
+
+@pipeline
+def inline_pair():
+    pair()
+
+
+@step
+def declare_dead(x: int = 1) -> int:
+    """Marks its own run failed from 'another process', as a stale check would."""
+    from loopml.core import Settings
+    from loopml.pipelines import fail_stale_runs
+    from loopml.workspace import Workspace
+
+    other = Workspace(Settings.load(os.environ["LOOPML_TEST_PROJECT"]))
+    fail_stale_runs(other, older_than=0)
+    other.close()
+    return x
+
+
+@pipeline
+def fenced():
+    total(declare_dead(), slow_square(x=1))

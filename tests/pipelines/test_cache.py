@@ -97,3 +97,23 @@ def test_code_fingerprint_follows_project_helpers() -> None:
         flows._scale = original
     assert code_fingerprint(featurize.fn) == before
     assert code_fingerprint(make_data.fn) != code_fingerprint(train.fn)
+
+
+def test_constants_and_module_helpers_are_part_of_the_code(tmp_path, monkeypatch) -> None:
+    """Regression: editing a module constant or a helper used as module.f kept the old key."""
+    import importlib
+
+    (tmp_path / "helpers_x.py").write_text("def transform(x):\n    return x + 1\n")
+    (tmp_path / "steps_x.py").write_text(
+        "import helpers_x\nSCALE = 2\n\n"
+        "def compute(x):\n    return helpers_x.transform(x) * SCALE\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    steps_x = importlib.import_module("steps_x")
+    first = code_fingerprint(steps_x.compute)
+    assert code_fingerprint(steps_x.compute) == first
+    monkeypatch.setattr(steps_x, "SCALE", 3)
+    scaled = code_fingerprint(steps_x.compute)
+    assert scaled != first
+    (tmp_path / "helpers_x.py").write_text("def transform(x):\n    return x + 100\n")
+    assert code_fingerprint(steps_x.compute) not in (first, scaled)

@@ -306,3 +306,49 @@ def test_the_cache_key_ignores_unrelated_materializers(local_workspace: Workspac
     register_materializer(MarkerMaterializer())
     second = run(training, workspace=local_workspace, executor="local")
     assert set(second.steps.values()) == {ExecutionStatus.CACHED}
+
+
+def test_equal_bytes_of_different_types_stay_apart(local_workspace: Workspace) -> None:
+    """Regression: "1" and 1 shared one artifact record, so reruns loaded the wrong type."""
+    from flows import same_bytes
+
+    for _ in range(2):
+        result = run(same_bytes, workspace=local_workspace, executor="local")
+        assert local_workspace.load(result.artifact("double_it")) == "11"
+        assert local_workspace.load(result.artifact("double_it_2")) == 2
+        assert result.artifact("text_one") != result.artifact("int_one")
+    assert set(result.steps.values()) == {ExecutionStatus.CACHED}
+
+
+def test_a_step_keeps_its_outputs_and_settings_through_pickling() -> None:
+    """Regression: an inline step lost its outputs on the way to a worker process."""
+    import pickle
+
+    from flows import pair
+
+    copy = pickle.loads(pickle.dumps(pair))
+    assert copy.outputs == ("n", "s")
+    assert copy.settings.retries == 1
+    assert copy.fn() == (1, "a")
+
+
+def test_bad_resources_are_refused_when_the_step_is_defined() -> None:
+    from loopml.pipelines import PipelineDefinitionError
+
+    with pytest.raises(PipelineDefinitionError, match="cpus"):
+        step(resources={"cpus": -1})(lambda: 1)
+
+
+def test_a_run_declared_dead_elsewhere_stops_with_a_clear_error(
+    local_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import fenced
+
+    from loopml.pipelines import PipelineError
+
+    monkeypatch.setenv("LOOPML_TEST_PROJECT", str(local_workspace.settings.project_dir))
+    monkeypatch.setenv("LOOPML_METADATA_URI", local_workspace.settings.metadata_uri)
+    with pytest.raises(PipelineError, match="marked failed by another process"):
+        run(fenced, workspace=local_workspace, executor="local")
+    (record,) = local_workspace.metadata.list_executions(type=PIPELINE_TYPE, limit=None)
+    assert record.status is ExecutionStatus.FAILED

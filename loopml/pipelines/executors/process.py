@@ -177,7 +177,11 @@ class ProcessExecutor(Executor):
         with self._guard.lock:
             pool, self._pool = self._pool, None
         if pool is not None:
+            workers = list((getattr(pool, "_processes", None) or {}).values()) if not wait else []
             pool.shutdown(wait=wait, cancel_futures=not wait)
+            # Not waiting means not waiting for running work either: stop its processes.
+            for worker in workers:
+                worker.terminate()
 
     def _submitted(self) -> list[Future[Any]]:
         with self._guard.lock:
