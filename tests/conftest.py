@@ -8,7 +8,9 @@ it is a contract test of both.
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +114,43 @@ def workspace(metadata_uri: str, tmp_path: Path) -> Iterator[object]:
     opened = Workspace(settings)
     yield opened
     opened.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+S3_CREDENTIALS = {"key": "testing", "secret": "testing"}
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """One moto S3 API server for the session, on loopback; yields a boto3 client for it.
+
+    Each suite creates its own bucket with ``s3_server.create_bucket(Bucket=...)``;
+    the endpoint is ``s3_server.meta.endpoint_url``.
+    """
+    from moto.server import ThreadedMotoServer
+
+    # The server logs every request through werkzeug; keep test output readable.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            import boto3
+
+            yield boto3.client(
+                "s3",
+                endpoint_url=f"http://127.0.0.1:{port}",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                region_name="us-east-1",
+            )
+        finally:
+            server.stop()

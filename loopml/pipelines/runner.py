@@ -428,24 +428,7 @@ class _Orchestrator:
             self._record_cached(node, state, inputs, reused)
             return
         state.attempt += 1
-        execution = self.store.create_execution(
-            STEP_TYPE,
-            name,
-            context_ids=[self.run_context],
-            parent_id=self.run_id,
-            params={k: _param_text(v) for k, v in node.params.items()},
-            user=self.ws.settings.user,
-            git_commit=self.git.git_commit,
-            git_dirty=self.git.git_dirty,
-            properties={
-                "node": name,
-                "function": node.function,
-                "attempt": state.attempt,
-                "cache_key": state.cache_key,
-                "pipeline_run": self.run_id,
-            },
-            inputs=inputs,
-        )
+        execution = self._record_step(node, state, inputs, {"attempt": state.attempt})
         state.execution_id = execution.id
         task = self._task(node, state, inputs)
         state.status = "running"
@@ -455,6 +438,35 @@ class _Orchestrator:
         self._notify(name, "running", attempt=state.attempt)
         state.future = self.executor.submit(
             execute_task, task, resources=dict(node.step.settings.resources) or None
+        )
+
+    def _record_step(
+        self,
+        node: Node,
+        state: _NodeState,
+        inputs: Mapping[str, str],
+        properties: Mapping[str, Any],
+        status: ExecutionStatus = ExecutionStatus.RUNNING,
+    ) -> Any:
+        """Record one try (or one reuse) of a node as a step execution with its inputs."""
+        return self.store.create_execution(
+            STEP_TYPE,
+            node.name,
+            context_ids=[self.run_context],
+            parent_id=self.run_id,
+            params={k: _param_text(v) for k, v in node.params.items()},
+            user=self.ws.settings.user,
+            git_commit=self.git.git_commit,
+            git_dirty=self.git.git_dirty,
+            properties={
+                "node": node.name,
+                "function": node.function,
+                "cache_key": state.cache_key,
+                "pipeline_run": self.run_id,
+                **properties,
+            },
+            status=status,
+            inputs=dict(inputs),
         )
 
     def _task(self, node: Node, state: _NodeState, inputs: Mapping[str, str]) -> StepTask:
@@ -689,24 +701,8 @@ class _Orchestrator:
         reused: tuple[str, dict[str, str]],
     ) -> None:
         source, outputs = reused
-        execution = self.store.create_execution(
-            STEP_TYPE,
-            node.name,
-            context_ids=[self.run_context],
-            parent_id=self.run_id,
-            params={k: _param_text(v) for k, v in node.params.items()},
-            user=self.ws.settings.user,
-            git_commit=self.git.git_commit,
-            git_dirty=self.git.git_dirty,
-            properties={
-                "node": node.name,
-                "function": node.function,
-                "cache_key": state.cache_key,
-                "cached_from": source,
-                "pipeline_run": self.run_id,
-            },
-            status=ExecutionStatus.CACHED,
-            inputs=dict(inputs),
+        execution = self._record_step(
+            node, state, inputs, {"cached_from": source}, status=ExecutionStatus.CACHED
         )
         state.execution_id = execution.id
         state.outputs = dict(outputs)

@@ -6,12 +6,10 @@ started once per session.
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,41 +24,11 @@ BUCKET = "loopml-tests"
 CREDENTIALS = {"key": "testing", "secret": "testing"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A moto S3 server with the bucket ``loopml-tests``; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    # The server logs every request through werkzeug; keep test output readable.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        port = _free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        endpoint = f"http://127.0.0.1:{port}"
-        try:
-            import boto3
-
-            client = boto3.client(
-                "s3",
-                endpoint_url=endpoint,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                region_name="us-east-1",
-            )
-            client.create_bucket(Bucket=BUCKET)
-            yield endpoint
-        finally:
-            server.stop()
+def s3_endpoint(s3_server: Any) -> str:
+    """The session's moto S3 server with the bucket ``loopml-tests``; its endpoint URL."""
+    s3_server.create_bucket(Bucket=BUCKET)
+    return str(s3_server.meta.endpoint_url)
 
 
 @pytest.fixture
