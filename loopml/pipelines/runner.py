@@ -266,6 +266,7 @@ class _Orchestrator:
         self.trusted = trusted
         self.observer = observer
         self.states = {name: _NodeState() for name in plan.order}
+        self.upstream = {name: plan.nodes[name].upstream for name in plan.order}
         self.previous = _previous_outputs(ws, resume_from) if resume_from else {}
         self.failure: StepFailedError | None = None
         self.artifacts: dict[str, InputArtifact] = {}
@@ -385,8 +386,7 @@ class _Orchestrator:
             state = self.states[name]
             if state.status != "pending":
                 continue
-            upstream = self.plan.nodes[name].upstream
-            if all(self.states[u].status in ("completed", "cached") for u in upstream):
+            if all(self.states[u].status in ("completed", "cached") for u in self.upstream[name]):
                 ready.append(name)
         return ready
 
@@ -398,10 +398,12 @@ class _Orchestrator:
                     state.status = "pending"
                 else:
                     state.status = "failed"
+        running = sum(s.status == "running" for s in self.states.values())
         for name in self._ready():
-            if sum(s.status == "running" for s in self.states.values()) >= capacity:
+            if running >= capacity:
                 return
             self._start(name)
+            running += self.states[name].status == "running"
 
     def _next_wakeup(self) -> float:
         now = time.monotonic()
