@@ -51,9 +51,22 @@ def get_state(ctx: typer.Context) -> CliState:
 
 
 def command_prefix(ctx: typer.Context) -> str:
-    """``loopml``, with the ``-C`` option the user gave, for the commands a command suggests."""
+    """``loopml``, with the ``-C`` option the user gave, for the commands a command suggests.
+
+    When ``loopml`` is not on the PATH (``make quickstart`` runs ``.venv/bin/loopml``
+    without activating the environment), the suggestion names the script that ran.
+    """
+    import os
+    import shutil
+    import sys
+
+    program = "loopml"
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) == "loopml" and shutil.which("loopml") is None:
+        relative = os.path.relpath(script)
+        program = script if relative.startswith("..") else relative
     project_dir = get_state(ctx).project_dir
-    return f"loopml -C {project_dir}" if project_dir is not None else "loopml"
+    return f"{program} -C {project_dir}" if project_dir is not None else program
 
 
 @contextlib.contextmanager

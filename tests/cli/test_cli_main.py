@@ -138,3 +138,25 @@ def test_metadata_uri_option_overrides_the_store(invoke, project, tmp_path: Path
     result = invoke("--metadata-uri", f"sqlite:///{tmp_path / 'other.db'}", "runs", "list")
     assert result.exit_code == 0
     assert "No runs yet" in result.stdout
+
+
+def test_suggested_commands_name_the_script_when_loopml_is_not_on_path(
+    isolated_project, monkeypatch
+) -> None:
+    """`make quickstart` runs .venv/bin/loopml unactivated: hints must be copy-pasteable."""
+    import shutil
+    import sys
+
+    from loopml.cli.state import command_prefix
+
+    script = isolated_project / ".venv" / "bin" / "loopml"
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    from loopml.cli import state
+
+    ctx = object()
+
+    monkeypatch.setattr(state, "get_state", lambda _ctx: type("S", (), {"project_dir": None})())
+    assert command_prefix(ctx) == ".venv/bin/loopml"  # type: ignore[arg-type]
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/local/bin/loopml")
+    assert command_prefix(ctx) == "loopml"  # type: ignore[arg-type]
