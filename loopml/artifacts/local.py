@@ -30,6 +30,7 @@ from loopml.artifacts.errors import (
     ArtifactNotFoundError,
 )
 from loopml.artifacts.keys import TEMP_DIR, normalize_key, normalize_prefix, resolve_inside
+from loopml.core.durable import fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class LocalArtifactStore(ArtifactStore):
                 return
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-            _fsync_dir(os.path.dirname(path))
+            fsync_dir(os.path.dirname(path))
 
     def uri_for(self, key: str) -> str:
         return (self.root / normalize_key(key)).as_uri()
@@ -129,7 +130,7 @@ class LocalArtifactStore(ArtifactStore):
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
                 raise
-            _fsync_dir(os.path.dirname(target))
+            fsync_dir(os.path.dirname(target))
 
     def _temp_file(self) -> tuple[int, str]:
         """Create a new empty temp file; return its open descriptor and its path."""
@@ -213,15 +214,4 @@ def _makedirs(path: str) -> None:
             if not os.path.isdir(folder):
                 raise
             continue
-        _fsync_dir(os.path.dirname(folder))
-
-
-def _fsync_dir(path: str) -> None:
-    """Make a rename or creation inside ``path`` durable (POSIX only; a no-op on Windows)."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(os.path.dirname(folder))

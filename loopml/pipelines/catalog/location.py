@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from loopml.artifacts.fsspec_store import OBJECT_STORE_PROTOCOLS
+from loopml.core.durable import fsync_dir
 from loopml.core.hashing import sha256_bytes, sha256_file, sha256_stream
 from loopml.pipelines.catalog.config import FingerprintMode
 from loopml.pipelines.catalog.errors import (
@@ -253,7 +254,7 @@ class Location:
             fill(temp)
             _fsync_file(temp)
             os.replace(temp, self.url)
-            _fsync_dir(parent)
+            fsync_dir(parent)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -286,7 +287,7 @@ class Location:
             for rel in _local_tree(stage):
                 _fsync_file(os.path.join(stage, *rel.split("/")))
             _swap_folder(stage, self.url, os.path.join(stage_root, "old"))
-            _fsync_dir(parent)
+            fsync_dir(parent)
         finally:
             shutil.rmtree(stage_root, ignore_errors=True)
 
@@ -358,14 +359,3 @@ def _local_tree(folder: str) -> list[str]:
 def _fsync_file(path: str) -> None:
     with open(path, "rb+") as stream:
         os.fsync(stream.fileno())
-
-
-def _fsync_dir(path: str) -> None:
-    """Make a rename inside ``path`` durable (POSIX only; a no-op on Windows)."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
