@@ -201,12 +201,12 @@ def _executor(executor: Any, ws: Workspace) -> Any:
 
 def _resolve_datasets(plan: Plan, ws: Workspace, catalog: Any) -> dict[str, Any]:
     """Every dataset the plan reads or writes, checked before anything runs."""
-    names = {
-        str(node.params["name"]): node.name
+    uses = [
+        (str(node.params["name"]), node.name)
         for node in plan
         if node.step is LOAD_DATASET or node.step is SAVE_DATASET
-    }
-    if not names:
+    ]
+    if not uses:
         return {}
     from loopml.pipelines.catalog import Catalog
 
@@ -215,7 +215,7 @@ def _resolve_datasets(plan: Plan, ws: Workspace, catalog: Any) -> dict[str, Any]
         extra = catalog if isinstance(catalog, Catalog) else Catalog(dict(catalog))
         merged = merged.merged(extra)
     found = {}
-    for name, node in names.items():
+    for name, node in uses:  # a dataset both read and written is checked for both
         try:
             dataset = merged.get(name)
         except Exception as exc:
@@ -432,15 +432,18 @@ class _Orchestrator:
         state.attempt += 1
         execution = self._record_step(node, state, inputs, {"attempt": state.attempt})
         state.execution_id = execution.id
-        task = self._task(node, state, inputs)
         state.status = "running"
         timeout = node.step.settings.timeout
         grace = 0.0 if self.stops_running else 5.0
         state.deadline = time.monotonic() + timeout + grace if timeout else None
         self._notify(name, "running", attempt=state.attempt)
-        state.future = self.executor.submit(
-            execute_task, task, resources=dict(node.step.settings.resources) or None
-        )
+        try:
+            task = self._task(node, state, inputs)
+            state.future = self.executor.submit(
+                execute_task, task, resources=dict(node.step.settings.resources) or None
+            )
+        except Exception as exc:  # e.g. resources no worker offers: this try fails, recorded
+            self._failed_try(name, exc)
 
     def _record_step(
         self,

@@ -352,3 +352,22 @@ def test_a_run_declared_dead_elsewhere_stops_with_a_clear_error(
         run(fenced, workspace=local_workspace, executor="local")
     (record,) = local_workspace.metadata.list_executions(type=PIPELINE_TYPE, limit=None)
     assert record.status is ExecutionStatus.FAILED
+
+
+def test_a_try_the_executor_refuses_is_recorded_failed(local_workspace: Workspace) -> None:
+    """A submit that raises (resources no worker offers) fails the try, not the orchestrator."""
+    from concurrent.futures import Future
+
+    from loopml.pipelines.executors import ExecutorError, LocalExecutor
+
+    class Refusing(LocalExecutor):
+        def submit(self, fn, arg, *, resources=None) -> Future:  # type: ignore[no-untyped-def]
+            raise ExecutorError("no worker offers 8 GPUs")
+
+    with Refusing() as executor, pytest.raises(StepFailedError, match="8 GPUs") as caught:
+        run(training, workspace=local_workspace, executor=executor)
+    (first,) = local_workspace.metadata.list_executions(
+        type=STEP_TYPE, parent_id=caught.value.run_id, limit=None
+    )
+    assert first.status is ExecutionStatus.FAILED
+    assert "8 GPUs" in (first.error or "")
