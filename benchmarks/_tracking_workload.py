@@ -6,7 +6,6 @@ Standard library only: the MLflow peer imports it from its own virtualenv.
 from __future__ import annotations
 
 import random
-import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -101,10 +100,6 @@ def timed(function: Callable[[], Any]) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def import_time(python: str, module: str, env: dict[str, str] | None = None) -> float:

@@ -12,16 +12,13 @@ plain calls, and the goals loopml sets itself. Results are saved as JSON under
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import contextlib
 import dataclasses
-import datetime as dt
 import importlib.metadata
 import json
 import multiprocessing
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -46,14 +43,26 @@ from _pipelines_workload import (
     hold,
     inc,
     make_frame,
-    median,
     run_frame_plainly,
     same_summary,
 )
-
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
-Times = dict[str, list[float]]
+from _report import (
+    HERE,
+    Columns,
+    Row,
+    Times,
+    default_settings,
+    evaluate,
+    machine,
+    parse_args,
+    peer_column,
+    peer_left_out,
+    print_table,
+    results_file,
+    say,
+    summarise,
+    write_results,
+)
 
 # Kedro gets loopml's NumPy and pandas, so both run the same kernels.
 KEDRO_REQUIREMENTS = [
@@ -62,10 +71,6 @@ KEDRO_REQUIREMENTS = [
     f"numpy=={importlib.metadata.version('numpy')}",
 ]
 PEERS.setdefault("kedro", KEDRO_REQUIREMENTS)
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def check(what: str, ok: bool, detail: str) -> None:
@@ -448,16 +453,6 @@ def check_kedro(
 # --- the table ----------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
-    key: str
-    label: str
-    ratio: bool = True  # a ratio to the plain calls makes sense
-    speedup: bool = False  # the values are speedups (x), not seconds
-    goal: Callable[[float], bool] | None = None
-    goal_text: str = ""
-
-
 def derive(
     sizes: Sizes, plain: dict[str, float], system: dict[str, float], *, loopml: bool
 ) -> dict[str, float]:
@@ -529,7 +524,7 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "chain_step_cold",
             "  overhead per step, cold: (run - plain) / steps",
             ratio=False,
-            goal=lambda v: v < 10e-3,
+            goal=lambda v, _: v < 10e-3,
             goal_text="< 10 ms",
         ),
         Row(
@@ -541,7 +536,7 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "chain_step_cached",
             "  overhead per step, cached: run / steps",
             ratio=False,
-            goal=lambda v: v < 2e-3,
+            goal=lambda v, _: v < 2e-3,
             goal_text="< 2 ms",
         ),
         Row("run_fixed_cold", "  a 1-step run, cold (fixed cost of a run)", ratio=False),
@@ -556,14 +551,14 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "frame_step_orchestration",
             "  of which outside the steps: (run - inside) / steps",
             ratio=False,
-            goal=lambda v: v < 10e-3,
+            goal=lambda v, _: v < 10e-3,
             goal_text="< 10 ms",
         ),
         Row(
             "frame_step_cached",
             "  overhead per step, cached: run / steps",
             ratio=False,
-            goal=lambda v: v < 2e-3,
+            goal=lambda v, _: v < 2e-3,
             goal_text="< 2 ms",
         ),
         Row("cpu_sequential", f"{cpu}: one at a time (loopml: local executor)"),
@@ -574,7 +569,7 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "  speedup of the warm pool over one at a time",
             ratio=False,
             speedup=True,
-            goal=lambda v: v >= 1.7,
+            goal=lambda v, _: v >= 1.7,
             goal_text=">= 1.7x",
         ),
         Row(
@@ -582,107 +577,29 @@ def rows_for(sizes: Sizes) -> list[Row]:
             "  speedup of the pool started by the run",
             ratio=False,
             speedup=True,
-            goal=lambda v: v >= 1.7,
+            goal=lambda v, _: v >= 1.7,
             goal_text=">= 1.7x",
         ),
     ]
 
 
-def fmt(value: float | None, row: Row) -> str:
-    if value is None:
-        return "-"
-    if row.speedup:
-        return f"{value:.2f}x"
-    if value < 1e-3:
-        return f"{value * 1e6:.1f} us"
-    if value < 1:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value:.2f} s"
-
-
-def fmt_ratio(value: float | None, plain: float | None, row: Row) -> str:
-    if value is None or plain is None or not row.ratio:
-        return "-"
-    ratio = value / plain
-    return f"{ratio:,.0f}x" if ratio >= 100 else f"{ratio:.1f}x"
-
-
-def evaluate(rows: list[Row], loopml: dict[str, float]) -> dict[str, Any]:
-    goals = {}
-    for row in rows:
-        if row.goal is not None and row.key in loopml:
-            value = loopml[row.key]
-            goals[row.key] = {"goal": row.goal_text, "value": value, "met": bool(row.goal(value))}
-    return goals
-
-
-def print_table(
-    sizes: Sizes,
-    rows: list[Row],
-    values: dict[str, dict[str, float]],
-    goals: dict[str, Any],
-    kedro_name: str,
-    notes: list[str],
-) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Pipelines, median of {sizes.repeat}")
-    table.add_column("operation")
-    table.add_column("plain calls", justify="right")
-    table.add_column("loopml", justify="right")
-    table.add_column("x plain", justify="right")
-    table.add_column("loopml goal")
-    table.add_column("met", justify="center")
-    table.add_column(kedro_name, justify="right")
-    table.add_column("x plain", justify="right")
-    plain, ours, peer = values["plain"], values["loopml"], values.get("kedro", {})
-    for row in rows:
-        if not any(row.key in system for system in (plain, ours, peer)):
-            continue
-        goal = goals.get(row.key)
-        met = "-" if goal is None else ("[green]yes[/]" if goal["met"] else "[red]NO[/]")
-        table.add_row(
-            row.label,
-            fmt(plain.get(row.key), row),
-            fmt(ours.get(row.key), row),
-            fmt_ratio(ours.get(row.key), plain.get(row.key), row),
-            row.goal_text or "-",
-            met,
-            fmt(peer.get(row.key), row),
-            fmt_ratio(peer.get(row.key), plain.get(row.key), row),
-        )
-    # Wide enough for the table when the output is a file or a pipe.
-    console = Console(width=None if sys.stdout.isatty() else 160)
-    console.print(table)
-    for note in notes:
-        console.print(f"  {note}", highlight=False)
-
-
 # --- main ----------------------------------------------------------------------------------------
 
 
-def summarise(times: Times) -> dict[str, float]:
-    return {key: median(values) for key, values in times.items() if values}
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller size (a few minutes)")
-    parser.add_argument("--skip-kedro", action="store_true", help="leave Kedro out")
-    parser.add_argument("--repeat", type=int, help="repeats per measurement (median is shown)")
-    args = parser.parse_args(argv)
-
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for name in [n for n in os.environ if n.startswith("LOOPML_")]:
-        del os.environ[name]  # default settings, in temp projects
+    args = parse_args(
+        __doc__,
+        argv,
+        peer="Kedro",
+        quick_help="a smaller size (a few minutes)",
+        repeat_help="repeats per measurement (median is shown)",
+    )
+    default_settings()  # in temp projects
     # Spawned workers import the steps' module (_pipelines_workload) from here.
     path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), *(p for p in path if p != str(HERE))])
     sizes = QUICK if args.quick else FULL
     if args.repeat is not None:
-        if args.repeat < 1:
-            parser.error("--repeat must be at least 1")
         sizes = dataclasses.replace(sizes, repeat=args.repeat)
     started = time.time()
     load_before = os.getloadavg()[0]
@@ -728,11 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     goals = evaluate(rows, values["loopml"])
 
     notes = []
-    if kedro is None:
-        notes.append("Kedro skipped (--skip-kedro).")
-    elif "unavailable" in kedro:
-        notes.append(f"Kedro left out: {kedro['unavailable']}")
-    else:
+    left_out = peer_left_out("Kedro", kedro)
+    if left_out:
+        notes.append(left_out)
+    elif kedro is not None:
         notes.append(
             "Kedro: SequentialRunner (ParallelRunner for the pools: its default start method, "
             f"{kedro.get('start_method', '?')}, a new pool per run), MemoryDataset everywhere "
@@ -752,24 +668,31 @@ def main(argv: list[str] | None = None) -> int:
         f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after, on "
         f"{os.cpu_count()} CPUs: other work on the machine slows the pools most."
     )
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"pipelines-{stamp}.json"
-    notes.append(f"saved {path.relative_to(HERE.parent)} ({time.time() - started:.0f} s in all)")
-    kedro_name = f"Kedro {kedro['version']}" if kedro and "version" in kedro else "Kedro"
-    print_table(sizes, rows, values, goals, kedro_name, notes)
+    stamp, path, saved = results_file("pipelines", started)
+    notes.append(saved)
+    print_table(
+        Columns(
+            title=f"Pipelines, median of {sizes.repeat}",
+            limit="plain calls",
+            ratio="x plain",
+            peer=peer_column("Kedro", kedro),
+            width=160,
+        ),
+        rows,
+        values["plain"],
+        values["loopml"],
+        values.get("kedro", {}),
+        goals,
+        notes,
+        whole_ratio_from=100,
+    )
 
     document = {
         "benchmark": "pipelines",
         "when": stamp,
         "quick": args.quick,
         "sizes": sizes.to_dict(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(terse=True),
-            "cpus": os.cpu_count(),
-            "load_average": {"before": load_before, "after": load_after},
-        },
+        "machine": machine(load_average={"before": load_before, "after": load_after}),
         "values": values,
         "medians": medians,
         "samples": samples,
@@ -777,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
         "kedro": kedro,
     }
-    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    write_results(path, document)
     return 0
 
 

@@ -9,12 +9,9 @@ saved as JSON under ``benchmarks/results/``. See ``benchmarks/README.md``.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import datetime as dt
 import json
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
@@ -22,11 +19,27 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from _peers import MLFLOW_ENV, PEERS, PeerError, ensure_peer, run_peer
+from _report import (
+    HERE,
+    Columns,
+    Row,
+    Times,
+    default_settings,
+    evaluate,
+    machine,
+    parse_args,
+    peer_column,
+    peer_left_out,
+    print_table,
+    results_file,
+    say,
+    summarise,
+    write_results,
+)
 from _tracking_workload import (
     FILTER,
     FULL,
@@ -37,22 +50,14 @@ from _tracking_workload import (
     command_time,
     expected_matches,
     import_time,
-    median,
     metric_points,
     params_of_run,
     search_corpus,
     timed,
 )
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 PYTHON = sys.executable
 MLFLOW_QUICK_CALLS = 1_000
-Times = dict[str, list[float]]
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 # --- raw sqlite3: the limit ----------------------------------------------------------
@@ -322,15 +327,6 @@ def check(what: str, got: int, expected: int) -> None:
 # --- the table ------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Row:
-    key: str
-    label: str
-    ratio: bool = True  # a ratio to raw sqlite3 makes sense
-    goal: Callable[[float, float], bool] | None = None  # (loopml, raw) -> met
-    goal_text: str = ""
-
-
 def rows_for(sizes: Sizes) -> list[Row]:
     n = f"{sizes.points:,}"
     steps = sizes.points // sizes.batch_keys
@@ -383,107 +379,28 @@ def rows_for(sizes: Sizes) -> list[Row]:
     ]
 
 
-def fmt(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} us"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def fmt_ratio(value: float | None, raw: float | None, row: Row) -> str:
-    if value is None or raw is None or not row.ratio:
-        return "-"
-    return f"{value / raw:.1f}x"
-
-
-def summarise(times: Times) -> dict[str, float]:
-    return {key: median(values) for key, values in times.items() if values}
-
-
-def evaluate(rows: list[Row], raw: dict[str, float], loopml: dict[str, float]) -> dict[str, Any]:
-    goals = {}
-    for row in rows:
-        if row.goal is not None and row.key in loopml:
-            value = loopml[row.key]
-            goals[row.key] = {
-                "goal": row.goal_text,
-                "value": value,
-                "raw": raw.get(row.key),
-                "met": bool(row.goal(value, raw.get(row.key, float("nan")))),
-            }
-    return goals
-
-
-def print_table(
-    sizes: Sizes,
-    rows: list[Row],
-    medians: dict[str, dict[str, float]],
-    goals: dict[str, Any],
-    mlflow: dict[str, Any] | None,
-    notes: list[str],
-) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    mlflow_name = f"MLflow {mlflow['version']}" if mlflow and "version" in mlflow else "MLflow"
-    extrapolated = bool(mlflow and mlflow.get("notes", {}).get("single"))
-    table = Table(title=f"Tracking, median of {sizes.repeat} (imports/CLI: {sizes.import_repeat})")
-    table.add_column("operation")
-    table.add_column("raw sqlite3", justify="right")
-    table.add_column("loopml", justify="right")
-    table.add_column("x raw", justify="right")
-    table.add_column("loopml goal")
-    table.add_column("met", justify="center")
-    table.add_column(mlflow_name, justify="right")
-    table.add_column("x raw", justify="right")
-    raw, ours, peer = medians["raw"], medians["loopml"], medians.get("mlflow", {})
-    for row in rows:
-        if not any(row.key in system for system in (raw, ours, peer)):
-            continue
-        goal = goals.get(row.key)
-        met = "-" if goal is None else ("[green]yes[/]" if goal["met"] else "[red]NO[/]")
-        peer_text = fmt(peer.get(row.key))
-        if extrapolated and row.key in ("single_calls", "single_durable", "per_call", "run_total"):
-            peer_text += " *"
-        if extrapolated and row.key.startswith("async"):
-            peer_text += " *"
-        table.add_row(
-            row.label,
-            fmt(raw.get(row.key)),
-            fmt(ours.get(row.key)),
-            fmt_ratio(ours.get(row.key), raw.get(row.key), row),
-            row.goal_text or "-",
-            met,
-            peer_text,
-            fmt_ratio(peer.get(row.key), raw.get(row.key), row),
-        )
-    # Wide enough for the table when the output is a file or a pipe.
-    console = Console(width=None if sys.stdout.isatty() else 150)
-    console.print(table)
-    for note in notes:
-        console.print(f"  {note}", highlight=False)
+def extrapolated_keys(rows: list[Row], mlflow: dict[str, Any] | None) -> set[str]:
+    """The rows whose MLflow values are extrapolated from fewer calls (``--quick``)."""
+    if not (mlflow and mlflow.get("notes", {}).get("single")):
+        return set()
+    single = {"single_calls", "single_durable", "per_call", "run_total"}
+    return {row.key for row in rows if row.key in single or row.key.startswith("async")}
 
 
 # --- main --------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller size (a minute or two)")
-    parser.add_argument("--skip-mlflow", action="store_true", help="leave MLflow out")
-    parser.add_argument("--repeat", type=int, help="repeats per operation (median is shown)")
-    args = parser.parse_args(argv)
-
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for name in [n for n in os.environ if n.startswith("LOOPML_")]:
-        del os.environ[name]  # default settings, in a temp project
+    args = parse_args(
+        __doc__,
+        argv,
+        peer="MLflow",
+        quick_help="a smaller size (a minute or two)",
+        repeat_help="repeats per operation (median is shown)",
+    )
+    default_settings()  # in a temp project
     sizes = QUICK if args.quick else FULL
     if args.repeat is not None:
-        if args.repeat < 1:
-            parser.error("--repeat must be at least 1")
         sizes = dataclasses.replace(
             sizes, repeat=args.repeat, import_repeat=max(args.repeat, sizes.import_repeat)
         )
@@ -503,14 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     if mlflow and "times" in mlflow:
         medians["mlflow"] = summarise(mlflow["times"])
     rows = rows_for(sizes)
-    goals = evaluate(rows, medians["raw"], medians["loopml"])
+    goals = evaluate(rows, medians["loopml"], medians["raw"])
 
     notes = list(loopml_notes.values())
-    if mlflow is None:
-        notes.append("MLflow skipped (--skip-mlflow).")
-    elif "unavailable" in mlflow:
-        notes.append(f"MLflow left out: {mlflow['unavailable']}")
-    elif mlflow["notes"].get("single"):
+    left_out = peer_left_out("MLflow", mlflow)
+    if left_out:
+        notes.append(left_out)
+    elif mlflow and mlflow["notes"].get("single"):
         notes.append(f"* MLflow log_metric {mlflow['notes']['single']}.")
     notes.append(
         f"search: {FILTER!r}, {expected_matches(sizes)} of {sizes.runs:,} runs match, "
@@ -521,29 +437,38 @@ def main(argv: list[str] | None = None) -> int:
         "raw sqlite3: WAL + synchronous=FULL like loopml, executemany in one transaction, "
         "rows built before the clock starts; its CLI row is bare interpreter start."
     )
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"tracking-{stamp}.json"
-    notes.append(f"saved {path.relative_to(HERE.parent)} ({time.time() - started:.0f} s in all)")
-    print_table(sizes, rows, medians, goals, mlflow, notes)
+    stamp, path, saved = results_file("tracking", started)
+    notes.append(saved)
+    print_table(
+        Columns(
+            title=f"Tracking, median of {sizes.repeat} (imports/CLI: {sizes.import_repeat})",
+            limit="raw sqlite3",
+            ratio="x raw",
+            peer=peer_column("MLflow", mlflow),
+            width=150,
+        ),
+        rows,
+        medians["raw"],
+        medians["loopml"],
+        medians.get("mlflow", {}),
+        goals,
+        notes,
+        peer_marked=extrapolated_keys(rows, mlflow),
+    )
 
     document = {
         "benchmark": "tracking",
         "when": stamp,
         "quick": args.quick,
         "sizes": sizes.to_dict(),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(terse=True),
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "medians": medians,
         "samples": {"raw": raw_times, "loopml": loopml_times},
         "goals": goals,
         "notes": notes,
         "mlflow": mlflow,
     }
-    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    write_results(path, document)
     return 0
 
 
