@@ -87,6 +87,8 @@ def _sqlite_engine(url: URL) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # LIKE is case-sensitive on PostgreSQL; make SQLite agree (ILIKE folds case on both).
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -547,13 +547,21 @@ class SqlMetadataStore:
             best = latest.get(series)
             if best is None or row[3] > best[3] or (row[3] == best[3] and row[4] >= best[4]):
                 latest[series] = row
-        with self._transaction(write=True) as db:
-            db.exec_driver_sql(
-                "INSERT INTO metrics (execution_id, key, value, step, timestamp) VALUES "
-                + self._placeholders(5),
-                stored,
-            )
-            self._upsert_latest(db, list(latest.values()))
+        try:
+            with self._transaction(write=True) as db:
+                db.exec_driver_sql(
+                    "INSERT INTO metrics (execution_id, key, value, step, timestamp) VALUES "
+                    + self._placeholders(5),
+                    stored,
+                )
+                self._upsert_latest(db, list(latest.values()))
+        except (OverflowError, TypeError, sa.exc.StatementError) as exc:
+            if isinstance(exc, sa.exc.DBAPIError):
+                raise
+            raise InvalidInputError(
+                f"a metric point cannot be stored ({exc}): steps are 64-bit integers, "
+                "values and timestamps real numbers"
+            ) from exc
 
     def _placeholders(self, count: int) -> str:
         mark = "?" if self.is_sqlite else "%s"
@@ -625,6 +633,13 @@ class SqlMetadataStore:
         Raises:
             NotFoundError: if no artifact matches; InvalidInputError if the prefix is ambiguous.
         """
+        with self._transaction() as db:
+            return self._resolve_artifact(db, artifact_id)
+
+    @staticmethod
+    def _resolve_artifact(db: sa.Connection, artifact_id: object) -> Artifact:
+        if not isinstance(artifact_id, str):
+            raise InvalidInputError(f"an artifact id is a hex string, not {artifact_id!r}")
         artifact_id = artifact_id.strip().lower()
         a = tables.artifacts.c
         if len(artifact_id) < 6 or not all(ch in "0123456789abcdef" for ch in artifact_id):
@@ -636,8 +651,7 @@ class SqlMetadataStore:
             query = query.where(a.id == artifact_id)
         else:
             query = query.where(a.id.like(artifact_id + "%")).limit(2)
-        with self._transaction() as db:
-            rows = db.execute(query).all()
+        rows = db.execute(query).all()
         if not rows:
             raise NotFoundError(f"no artifact with id {artifact_id!r}")
         if len(rows) > 1:
@@ -796,10 +810,10 @@ class SqlMetadataStore:
         if depth is not None and depth < 0:
             raise InvalidInputError("depth is a non-negative number of hops")
         with self._transaction() as db:
-            if self._exists(db, tables.executions, node_id):
+            if isinstance(node_id, str) and self._exists(db, tables.executions, node_id):
                 root = node_id
             else:
-                root = self.get_artifact(node_id).id
+                root = self._resolve_artifact(db, node_id).id
             graph = lineage.walk(db, root, direction=direction, depth=depth)
         executions = (
             {

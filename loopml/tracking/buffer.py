@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loopml.core.errors import BackendError
+
 if TYPE_CHECKING:
     from loopml.metadata import SqlMetadataStore
     from loopml.metadata.store import MetricRow
@@ -55,6 +57,8 @@ class MetricBuffer:
         self._stopped = False
         self._thread: threading.Thread | None = None
         self._last_beat = 0.0
+        self.refused = 0
+        """Points the store refused as malformed (validation lets none through)."""
         _BUFFERS.add(self)
 
     def add(self, row: MetricRow) -> None:
@@ -93,10 +97,27 @@ class MetricBuffer:
                 return
             try:
                 self.store.log_metrics(rows)
-            except BaseException:
+            except BackendError:
                 with self._lock:
                     self._rows[:0] = rows
                 raise
+            except Exception:
+                # Not the store failing but a row it refuses: write the others.
+                self._write_one_by_one(rows)
+
+    def _write_one_by_one(self, rows: list[MetricRow]) -> None:
+        refused = 0
+        for index, row in enumerate(rows):
+            try:
+                self.store.log_metrics([row])
+            except BackendError:
+                with self._lock:
+                    self._rows[:0] = rows[index:]
+                raise
+            except Exception:
+                refused += 1
+                logger.exception("metric point %r was refused by the store; dropped", row)
+        self.refused += refused
 
     def _start(self) -> None:
         with self._lock:
@@ -141,20 +162,42 @@ class MetricBuffer:
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         path = self.spill_dir / f"{SPILL_PREFIX}{os.getpid()}-{time.time_ns()}.jsonl"
         with open(path, "w") as out:
-            for row in rows:
-                out.write(json.dumps(list(row)) + "\n")
+            for run_id, key, value, step, timestamp in rows:
+                try:
+                    line = json.dumps([run_id, key, float(value), int(step), float(timestamp)])
+                except (TypeError, ValueError, OverflowError):
+                    logger.error("metric point %r cannot be kept; dropped", (run_id, key))
+                    continue
+                out.write(line + "\n")
             out.flush()
             os.fsync(out.fileno())
         logger.error("%d metric points could not be written; kept in %s", len(rows), path)
 
 
 def replay_spilled(store: SqlMetadataStore, spill_dir: Path) -> int:
-    """Write points spilled by earlier processes into ``store``; return how many."""
+    """Write points spilled by earlier processes into ``store``; return how many.
+
+    Each file is claimed by renaming it first, so processes starting at once
+    replay it once. A file that cannot be replayed is set aside (``.bad``) and
+    logged, never in the way of a run starting.
+    """
     written = 0
     for path in sorted(spill_dir.glob(f"{SPILL_PREFIX}*.jsonl")):
-        rows = [tuple(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
-        store.log_metrics(rows)
-        path.unlink()
+        claimed = path.with_name(f"{path.name}.{os.getpid()}.replaying")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            continue  # another process claimed it
+        try:
+            lines = claimed.read_text().splitlines()
+            rows = [tuple(json.loads(line)) for line in lines if line.strip()]
+            store.log_metrics(rows)
+        except Exception:
+            bad = path.with_name(path.name + ".bad")
+            os.rename(claimed, bad)
+            logger.exception("spilled metric points in %s could not be replayed; kept there", bad)
+            continue
+        claimed.unlink()
         written += len(rows)
     if written:
         logger.warning("replayed %d metric points spilled by an earlier process", written)
@@ -162,6 +205,29 @@ def replay_spilled(store: SqlMetadataStore, spill_dir: Path) -> int:
 
 
 _BUFFERS: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child owns none of its parent's queued points, thread or connections."""
+    for buffer in list(_BUFFERS):
+        buffer._rows = []
+        buffer._lock = threading.Lock()
+        buffer._flush_lock = threading.Lock()
+        buffer._wake = threading.Event()
+        buffer._thread = None
+        buffer._stopped = False
+        buffer.open_runs = set()
+        engine = getattr(buffer.store, "_engine", None)
+        if engine is not None:
+            engine.dispose(close=False)
+    # multiprocessing children leave through os._exit: flush them on their way out.
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _close_all, exitpriority=100)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import contextvars
 import logging
+import math
+import numbers
 import os
 import sys
 import threading
@@ -111,11 +113,10 @@ class ActiveRun:
             self._check_open()
         validate_key(key, "metric name")
         number = validate_metric_value(value, key)
-        if type(step) is not int:
+        if type(step) is not int or not _MIN_STEP <= step <= _MAX_STEP:
             step = _check_step(step)
-        self._buffer.add(
-            (self.id, key, number, step, time.time() if timestamp is None else timestamp)
-        )
+        when = time.time() if timestamp is None else _check_timestamp(timestamp)
+        self._buffer.add((self.id, key, number, step, when))
 
     def log_metrics(
         self, metrics: Mapping[str, float], step: int = 0, timestamp: float | None = None
@@ -125,7 +126,7 @@ class ActiveRun:
         if not isinstance(metrics, Mapping):
             raise InvalidInputError("log_metrics takes a mapping of metric names to numbers")
         step = _check_step(step)
-        when = time.time() if timestamp is None else timestamp
+        when = time.time() if timestamp is None else _check_timestamp(timestamp)
         rows = [
             (
                 self.id,
@@ -195,6 +196,11 @@ class ActiveRun:
         self._ended = True
         try:
             self._buffer.flush()
+        except Exception as exc:
+            # The points stay queued (spilled at exit); the run must not claim success.
+            status = ExecutionStatus.FAILED
+            error = f"metric points of this run could not be written yet: {exc}"
+            logging.getLogger(__name__).exception("run %s: %s", self.id, error)
         finally:
             self._buffer.open_runs.discard(self.id)
             _pop(self)
@@ -207,17 +213,33 @@ class ActiveRun:
             raise ConflictError(f"run {self.id} has ended; start a new run to log more")
 
 
-def _check_step(step: object) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
-        try:
-            import numbers
+_MIN_STEP, _MAX_STEP = -(2**63), 2**63 - 1
 
-            if isinstance(step, numbers.Integral) and not isinstance(step, bool):
-                return int(step)
-        except ImportError:  # pragma: no cover
-            pass
+
+def _check_step(step: object) -> int:
+    """A step is an integer that a 64-bit database column holds."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidInputError(f"a metric step is an integer, not {type(step).__name__}")
-    return step
+    value = int(step)
+    if not _MIN_STEP <= value <= _MAX_STEP:
+        raise InvalidInputError(f"a metric step must fit in 64 bits, not {value}")
+    return value
+
+
+def _check_timestamp(timestamp: object) -> float:
+    """A timestamp is finite epoch seconds (any real number type)."""
+    # Real numbers, and Decimal (a Number that is not Complex).
+    real = isinstance(timestamp, numbers.Real) or (
+        isinstance(timestamp, numbers.Number) and not isinstance(timestamp, numbers.Complex)
+    )
+    if isinstance(timestamp, bool) or not real:
+        raise InvalidInputError(
+            f"a metric timestamp is epoch seconds, not {type(timestamp).__name__}"
+        )
+    value = float(timestamp)  # type: ignore[arg-type]
+    if not math.isfinite(value):
+        raise InvalidInputError("a metric timestamp must be a finite number of epoch seconds")
+    return value
 
 
 def _push(run: ActiveRun) -> None:

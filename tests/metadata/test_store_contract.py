@@ -233,3 +233,25 @@ def test_nested_executions_need_an_existing_parent(store: SqlMetadataStore) -> N
     with pytest.raises(NotFoundError):
         store.create_execution("run", parent_id="0" * 32)
     assert len(store.list_executions(type="run")) == 2
+
+
+def test_like_is_case_sensitive_and_ilike_is_not_on_every_backend(store: SqlMetadataStore) -> None:
+    """Regression: SQLite's LIKE ignored case while PostgreSQL's did not."""
+    store.create_execution("run", params={"model": "RandomForest"})
+    assert store.search_executions("params.model LIKE 'random%'") == []
+    assert len(store.search_executions("params.model LIKE 'Random%'")) == 1
+    assert len(store.search_executions("params.model ILIKE 'random%'")) == 1
+
+
+def test_lineage_from_an_artifact_prefix_uses_one_connection(sqlite_uri: str) -> None:
+    """Regression: resolving the artifact opened a second transaction (broke in-memory SQLite)."""
+    memory = SqlMetadataStore("sqlite://")
+    run = memory.create_execution("step")
+    memory.put_artifact(D1, "u", 1, "bytes")
+    memory.add_events(run.id, outputs={"out": D1})
+    assert run.id in memory.lineage(D1[:8]).executions
+    with pytest.raises(InvalidInputError):
+        memory.get_artifact(123)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        memory.lineage(None)  # type: ignore[arg-type]
+    memory.close()

@@ -187,3 +187,90 @@ def test_closing_the_workspace_stops_its_writer_thread(workspace: Workspace) -> 
     writers = [t for t in threading.enumerate() if t.name == "loopml-metrics"]
     assert writers == []
     assert loopml.get_run(run.id, workspace=workspace).metrics == {"m": 1.0}
+
+
+def test_points_the_database_cannot_hold_are_refused_when_logged(workspace: Workspace) -> None:
+    """Regression: a 2**63 step or a Decimal timestamp poisoned every later flush."""
+    from decimal import Decimal
+
+    with loopml.start_run(workspace=workspace) as run:
+        with pytest.raises(InvalidInputError, match="64 bits"):
+            loopml.log_metric("m", 1.0, step=2**63)
+        with pytest.raises(InvalidInputError, match="epoch seconds"):
+            loopml.log_metric("m", 1.0, timestamp="yesterday")  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError, match="finite"):
+            loopml.log_metric("m", 1.0, timestamp=float("inf"))
+        loopml.log_metric("m", 1.0, step=1, timestamp=Decimal("1700000000.5"))  # type: ignore[arg-type]
+        import numpy as np
+
+        loopml.log_metric("m", 2.0, step=2, timestamp=np.int64(1700000001))  # type: ignore[arg-type]
+    got = loopml.get_run(run.id, workspace=workspace)
+    assert got.status is ExecutionStatus.COMPLETED
+    history = loopml.get_metric_history(run.id, "m", workspace=workspace)
+    assert [(p.step, p.timestamp.timestamp()) for p in history] == [
+        (1, 1700000000.5),
+        (2, 1700000001.0),
+    ]
+
+
+_FORKING = """
+import os, sys
+import loopml
+run = loopml.start_run(experiment="fork")
+loopml.log_metric("parent_pending", 1.0)
+pid = os.fork()
+if pid == 0:
+    loopml.log_metric("from_child", 1.0)
+    loopml.flush()
+    os._exit(0)
+os.waitpid(pid, 0)
+loopml.end_run()
+print(run.id)
+"""
+
+
+def test_a_forked_child_neither_loses_nor_duplicates_points(isolated_project: Path) -> None:
+    """Regression: a child inherited the parent's queue and wrote its points twice."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKING],
+        capture_output=True,
+        text=True,
+        env={"LOOPML_PROJECT_DIR": str(isolated_project), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.strip()
+    assert len(loopml.get_metric_history(run_id, "parent_pending")) == 1
+    assert len(loopml.get_metric_history(run_id, "from_child")) == 1
+
+
+def test_a_spill_file_is_replayed_once_by_processes_starting_together(
+    isolated_project: Path,
+) -> None:
+    """Regression: every starting process replayed the same spill file."""
+    import json
+
+    from loopml.metadata import ExecutionStatus as Status
+
+    with loopml.start_run() as run:
+        pass
+    home = isolated_project / ".loopml"
+    spill = home / "unflushed-metrics-1-1.jsonl"
+    spill.write_text(
+        "".join(json.dumps([run.id, "late", float(i), i, 1.0 + i]) + "\n" for i in range(50))
+    )
+    code = "import loopml\nwith loopml.start_run():\n    pass\n"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={"LOOPML_PROJECT_DIR": str(isolated_project), "PATH": "/usr/bin:/bin"},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert len(loopml.get_metric_history(run.id, "late")) == 50
+    assert not list(home.glob("unflushed-metrics-*"))
+    assert loopml.get_run(run.id).status is Status.COMPLETED
