@@ -33,7 +33,6 @@ from loopml.artifacts.materializers import (
     Materializer,
     get_materializer,
     materializer_for,
-    materializer_versions,
     qualified_type_name,
     register_materializer,
 )
@@ -59,7 +58,6 @@ __all__ = [
     "content_key",
     "get_materializer",
     "materializer_for",
-    "materializer_versions",
     "normalize_key",
     "qualified_type_name",
     "register_materializer",

@@ -160,13 +160,6 @@ def get_materializer(name: str) -> Materializer:
         ) from None
 
 
-def materializer_versions() -> dict[str, int | str]:
-    """Name -> version of every registered materializer (part of pipeline cache keys)."""
-    _ensure_builtins()
-    with _lock:
-        return {name: m.version for name, m in sorted(_by_name.items())}
-
-
 def materializer_for(obj: object) -> Materializer:
     """Return the materializer for ``obj``: the one for the nearest type along its MRO.
 

@@ -388,18 +388,6 @@ class SqlMetadataStore:
                 )
         return ids
 
-    def update_properties(self, execution_id: str, properties: Mapping[str, Any]) -> None:
-        """Merge ``properties`` into an execution's properties."""
-        e = tables.executions.c
-        with self._transaction(write=True) as db:
-            current = db.execute(sa.select(e.properties).where(e.id == execution_id)).scalar()
-            if current is None:
-                raise NotFoundError(f"no execution with id {execution_id!r}")
-            merged = {**current, **properties}
-            db.execute(
-                tables.executions.update().where(e.id == execution_id).values(properties=merged)
-            )
-
     def delete_execution(self, execution_id: str) -> None:
         """Soft-delete an execution: it leaves searches but stays in lineage."""
         e = tables.executions.c
@@ -737,27 +725,6 @@ class SqlMetadataStore:
         return [event_from_row(row._mapping) for row in rows]
 
     # --- step cache -------------------------------------------------------------
-
-    def put_cache_entry(self, cache_key: str, execution_id: str) -> None:
-        """Point ``cache_key`` at a completed execution whose outputs may be reused.
-
-        The newest entry wins: a later successful run of the same key replaces it.
-        """
-        with self._transaction(write=True) as db:
-            self._require_execution(db, execution_id)
-            _write_cache_entry(db, cache_key, execution_id, time.time())
-
-    def get_cache_entry(self, cache_key: str) -> str | None:
-        """The execution cached under ``cache_key`` if it is still completed, else ``None``."""
-        c = tables.cache_entries.c
-        e = tables.executions.c
-        query = (
-            sa.select(c.execution_id)
-            .join(tables.executions, e.id == c.execution_id)
-            .where(c.cache_key == cache_key, e.status == ExecutionStatus.COMPLETED.value)
-        )
-        with self._transaction() as db:
-            return db.execute(query).scalar()
 
     def cached_outputs(self, cache_key: str) -> tuple[str, dict[str, Artifact]] | None:
         """The completed execution cached under ``cache_key`` and its outputs, in one query."""

@@ -36,7 +36,6 @@ PUBLIC = [
     "content_key",
     "get_materializer",
     "materializer_for",
-    "materializer_versions",
     "normalize_key",
     "qualified_type_name",
     "register_materializer",
