@@ -18,6 +18,10 @@ name                 types                         format
 ``bytes``            ``bytes``, ``bytearray``      as is
 ===================  ============================  ======================================
 
+Other packages declare theirs as entry points of the group
+``loopml.materializers`` (``name = "pkg.module:Class"``), loaded when an
+artifact names one that is not registered yet.
+
 Types are named by dotted path (``"pandas.DataFrame"``) and resolved only
 once their module is imported, so the registry imports no heavy library.
 """
@@ -97,6 +101,7 @@ class Materializer(ABC):
 
 # --- the registry -------------------------------------------------------------
 
+ENTRY_POINT_GROUP = "loopml.materializers"
 _lock = threading.RLock()
 _builtins_loaded = False
 _by_name: dict[str, Materializer] = {}
@@ -151,13 +156,28 @@ def get_materializer(name: str) -> Materializer:
         MaterializerNotFoundError: if there is none.
     """
     _ensure_builtins()
-    try:
-        return _by_name[name]
-    except KeyError:
+    found = _by_name.get(name) or _from_entry_point(name)
+    if found is None:
         known = ", ".join(sorted(_by_name))
-        raise MaterializerNotFoundError(
-            f"no materializer named {name!r} (registered: {known})"
-        ) from None
+        raise MaterializerNotFoundError(f"no materializer named {name!r} (registered: {known})")
+    return found
+
+
+def _from_entry_point(name: str) -> Materializer | None:
+    """Load the materializer an installed package declares under ``name``, if any.
+
+    A worker that loads an artifact may not have imported the package that
+    made it: the entry point group ``loopml.materializers`` says where it is.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        cls = entry.load()  # importing it may register it already
+        with _lock:
+            if name not in _by_name:
+                _add(cls(), replace=False)
+            return _by_name[name]
+    return None
 
 
 def materializer_for(obj: object) -> Materializer:

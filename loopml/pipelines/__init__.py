@@ -18,6 +18,7 @@ from loopml.pipelines.errors import (
     PipelineError,
     StepFailedError,
     StepOutputError,
+    StepRejectedError,
     StepTimeoutError,
 )
 from loopml.pipelines.pipeline import (
@@ -44,6 +45,7 @@ __all__ = [
     "Step",
     "StepFailedError",
     "StepOutputError",
+    "StepRejectedError",
     "StepSettings",
     "StepTimeoutError",
     "cache_key",

@@ -29,6 +29,7 @@ from loopml.pipelines.errors import (
     PipelineDefinitionError,
     PipelineError,
     StepFailedError,
+    StepRejectedError,
     StepTimeoutError,
 )
 from loopml.pipelines.pipeline import (
@@ -40,7 +41,13 @@ from loopml.pipelines.pipeline import (
     load_pipeline,
 )
 from loopml.pipelines.plan import Node, Plan
-from loopml.pipelines.worker import InputArtifact, StepTask, TaskResult, execute_task
+from loopml.pipelines.worker import (
+    InputArtifact,
+    StepTask,
+    StoredOutput,
+    TaskResult,
+    execute_task,
+)
 from loopml.workspace import Workspace, blob_digest, get_workspace
 
 logger = logging.getLogger(__name__)
@@ -525,26 +532,7 @@ class _Orchestrator:
         if missing:
             self._failed_try(name, RuntimeError(f"outputs {missing} are not in the artifact store"))
             return
-        records = [
-            {
-                "digest": stored.digest,
-                "uri": stored.uri,
-                "size": stored.size,
-                "type": stored.type_name,
-                "properties": {
-                    "materializer": stored.materializer,
-                    "materializer_version": stored.materializer_version,
-                    "python_type": stored.python_type,
-                    "blob": stored.blob,
-                },
-            }
-            for stored in result.outputs.values()
-        ]
-        outputs = {output: stored.digest for output, stored in result.outputs.items()}
-        for stored in result.outputs.values():
-            self.artifacts[stored.digest] = InputArtifact(
-                stored.digest, stored.materializer, stored.type_name, stored.blob
-            )
+        records, outputs = self._records(result.outputs)
         cacheable = node.step.settings.cache and state.cache_key
         try:
             self.store.finish_execution(
@@ -571,15 +559,50 @@ class _Orchestrator:
         state.status = "completed"
         self._notify(name, "done", seconds=result.ended_at - result.started_at)
 
+    def _records(
+        self, stored_outputs: Mapping[str, StoredOutput]
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Artifact records and output events of stored outputs (remembered for later steps)."""
+        records = [
+            {
+                "digest": stored.digest,
+                "uri": stored.uri,
+                "size": stored.size,
+                "type": stored.type_name,
+                "properties": {
+                    "materializer": stored.materializer,
+                    "materializer_version": stored.materializer_version,
+                    "python_type": stored.python_type,
+                    "blob": stored.blob,
+                },
+            }
+            for stored in stored_outputs.values()
+        ]
+        for stored in stored_outputs.values():
+            self.artifacts[stored.digest] = InputArtifact(
+                stored.digest, stored.materializer, stored.type_name, stored.blob
+            )
+        return records, {output: stored.digest for output, stored in stored_outputs.items()}
+
     def _failed_try(self, name: str, exc: BaseException) -> None:
         node = self.plan.nodes[name]
         state = self.states[name]
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        rejected = isinstance(exc, StepRejectedError)
+        evidence = self._evidence(exc) if isinstance(exc, StepRejectedError) else {}
+        records, outputs = self._records(evidence)
         if state.execution_id is not None:
             with contextlib.suppress(ConflictError):
-                self.store.finish_execution(state.execution_id, ExecutionStatus.FAILED, error=text)
+                self.store.finish_execution(
+                    state.execution_id,
+                    ExecutionStatus.FAILED,
+                    error=text,
+                    outputs=outputs,
+                    artifacts=records,
+                    attribute_to=self.run_context if outputs else None,
+                )
         settings = node.step.settings
-        if state.attempt <= settings.retries and self.failure is None:
+        if state.attempt <= settings.retries and self.failure is None and not rejected:
             delay = settings.retry_delay * (2 ** (state.attempt - 1))
             state.status = "retrying"
             state.retry_at = time.monotonic() + delay
@@ -600,6 +623,15 @@ class _Orchestrator:
             if self.states[other].status == "pending":
                 self.states[other].status = "skipped"
                 self._notify(other, "skipped")
+
+    def _evidence(self, rejection: StepRejectedError) -> dict[str, StoredOutput]:
+        """The stored evidence of a rejection whose bytes are in the store."""
+        stored = {
+            name: value
+            for name, value in rejection.stored.items()
+            if isinstance(value, StoredOutput) and self.ws.artifacts.exists(value.blob)
+        }
+        return stored
 
     def _expire(self) -> None:
         now = time.monotonic()

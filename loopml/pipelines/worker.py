@@ -24,8 +24,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from loopml.core.config import Settings
-from loopml.pipelines.errors import StepOutputError, StepTimeoutError
+from loopml.pipelines.errors import StepOutputError, StepRejectedError, StepTimeoutError
 from loopml.pipelines.step import Step
+
+logger = logging.getLogger(__name__)
 
 LOG_LIMIT = 64 * 1024
 STEP_THREAD_PREFIX = "loopml-step-"
@@ -119,7 +121,11 @@ def execute_task(task: StepTask) -> TaskResult:
     with _captured_logs() as logs:
         arguments = {arg: _load(store, spec, task.trusted) for arg, spec in task.inputs.items()}
         arguments.update(task.params)
-        result = _call(task, arguments)
+        try:
+            result = _call(task, arguments)
+        except StepRejectedError as rejection:
+            _store_evidence(store, rejection)
+            raise
         values = _split_outputs(task, result)
         outputs = {name: _store(store, value) for name, value in values.items()}
     return TaskResult(
@@ -129,6 +135,15 @@ def execute_task(task: StepTask) -> TaskResult:
         logs=logs.getvalue()[-LOG_LIMIT:],
         worker=f"{socket.gethostname()}:{os.getpid()}",
     )
+
+
+def _store_evidence(store: Any, rejection: StepRejectedError) -> None:
+    """Store what a rejecting step gave as evidence; only its stored form travels back."""
+    try:
+        rejection.stored = {name: _store(store, v) for name, v in rejection.evidence.items()}
+    except Exception:  # the rejection matters more than its evidence
+        logger.warning("could not store the evidence of a rejection", exc_info=True)
+    rejection.evidence = {}
 
 
 def _call(task: StepTask, arguments: dict[str, Any]) -> Any:

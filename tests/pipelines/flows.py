@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loopml.pipelines import dataset, pipeline, save, step
+from loopml.pipelines import StepRejectedError, dataset, pipeline, save, step
 
 CALLS_FILE = "LOOPML_TEST_CALLS"
 
@@ -133,6 +133,20 @@ def boom(x: int) -> int:
 def failing():
     data = slow_square(x=4)
     total(boom(data), data)
+
+
+@step(retries=2, retry_delay=0.01)
+def gate(x: int) -> int:
+    """Rejects odd numbers with a report as evidence (a rejection is never retried)."""
+    _count("gate")
+    if x % 2:
+        raise StepRejectedError(f"{x} is odd", evidence={"report": {"value": x, "odd": True}})
+    return x
+
+
+@pipeline
+def gated(x: int = 3):
+    total(gate(slow_square(x=x)), 1)
 
 
 @step

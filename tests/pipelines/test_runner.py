@@ -371,3 +371,28 @@ def test_a_try_the_executor_refuses_is_recorded_failed(local_workspace: Workspac
     )
     assert first.status is ExecutionStatus.FAILED
     assert "8 GPUs" in (first.error or "")
+
+
+def test_a_rejecting_step_stops_the_run_keeps_its_evidence_and_is_not_retried(
+    local_workspace: Workspace, calls_file: Path
+) -> None:
+    from flows import gated
+
+    with pytest.raises(StepFailedError, match="step 'gate' failed after 1 try") as caught:
+        run(gated, workspace=local_workspace, executor="local")
+    assert "StepRejectedError: 9 is odd" in str(caught.value)
+    assert calls(calls_file).count("gate") == 1, "a rejection is final: no retry"
+    store = local_workspace.metadata
+    [rejected] = [
+        e
+        for e in store.list_executions(type=STEP_TYPE, parent_id=caught.value.run_id, limit=None)
+        if e.name == "gate"
+    ]
+    assert rejected.status is ExecutionStatus.FAILED
+    events = store.list_events(execution_id=rejected.id)
+    [event] = [e for e in events if e.kind == "output"]
+    assert event.name == "report"
+    assert local_workspace.load(event.artifact_id) == {"value": 9, "odd": True}
+    run_context = store.find_context("pipeline_run", caught.value.run_id)
+    assert run_context is not None
+    assert store.lineage(event.artifact_id).executions[rejected.id].name == "gate"

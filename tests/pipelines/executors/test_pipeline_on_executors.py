@@ -113,3 +113,21 @@ def test_a_step_past_its_timeout_is_stopped(executor: object, fresh_workspace: W
     )
     assert try_.status is ExecutionStatus.FAILED
     assert "timeout of 0.5 s" in (try_.error or "")
+
+
+def test_a_rejection_keeps_its_evidence_across_process_boundaries(
+    executor: object, fresh_workspace: Workspace
+) -> None:
+    from flows import gated
+
+    with pytest.raises(StepFailedError, match="9 is odd") as caught:
+        run(gated, workspace=fresh_workspace, executor=executor)
+    store = fresh_workspace.metadata
+    [rejected] = [
+        e
+        for e in store.list_executions(type=STEP_TYPE, parent_id=caught.value.run_id, limit=None)
+        if e.name == "gate"
+    ]
+    [event] = [e for e in store.list_events(execution_id=rejected.id) if e.kind == "output"]
+    assert event.name == "report"
+    assert fresh_workspace.load(event.artifact_id) == {"value": 9, "odd": True}
