@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli import artifacts, db, lineage, pipelines, quickstart, runs
+from loopml.cli import artifacts, db, features, lineage, pipelines, quickstart, runs
 from loopml.cli.state import CliState, ErrorReportingGroup
 
 # Versions that ``loopml version`` reports (read from package metadata, never imported).
@@ -102,6 +102,7 @@ app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
+app.add_typer(features.app, name="features")
 app.command("lineage")(lineage.lineage)
 app.command("quickstart")(quickstart.quickstart)
 
