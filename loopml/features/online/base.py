@@ -10,17 +10,20 @@ materialization cannot undo a fresher push. Keys are the text
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Any, ClassVar, NamedTuple
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class OnlineRecord:
-    """The values of one entity in one view, as of ``event_time`` (epoch seconds, UTC)."""
+class OnlineRecord(NamedTuple):
+    """The values of one entity in one view, as of ``event_time`` (epoch seconds, UTC).
+
+    A named tuple, not a dataclass: a lookup of 100 entities builds 100 of them.
+    """
 
     event_time: float
     values: Mapping[str, Any]
@@ -85,23 +88,56 @@ class OnlineStore(ABC):
 
 
 def encode_key(values: Sequence[Any]) -> str:
-    """The text key of one entity from its join key values (NumPy scalars taken as Python)."""
-    plain = [v.item() if hasattr(v, "item") else v for v in values]
-    return json.dumps(plain, separators=(",", ":"), default=str)
+    """The text key of one entity: its join key values as compact JSON (``[3,"x"]``).
+
+    NumPy scalars count as the Python values they hold. Integers and strings,
+    the usual keys, skip the general encoder (same text, a few times faster).
+    """
+    parts = []
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            parts.append(str(value))
+        elif kind is str:
+            parts.append(_quote(value))
+        else:
+            plain = value.item() if hasattr(value, "item") else value
+            parts.append(json.dumps(plain, separators=(",", ":"), default=str))
+    return "[" + ",".join(parts) + "]"
 
 
-def dump_values(values: Mapping[str, Any]) -> str:
-    """JSON text of a record's values (NaN kept, NumPy scalars taken as Python)."""
-    return json.dumps(
-        {k: v.item() if hasattr(v, "item") else v for k, v in values.items()},
-        separators=(",", ":"),
-        default=str,
-    )
+def dump_values(values: Mapping[str, Any]) -> bytes:
+    """Bytes of a record's values.
+
+    All-float records (the common case) are ``F`` + the names + packed doubles,
+    which decode several times faster than JSON; others are ``J`` + JSON (NaN
+    kept, NumPy scalars taken as Python).
+    """
+    plain = {k: v.item() if hasattr(v, "item") else v for k, v in values.items()}
+    if plain and all(type(v) is float for v in plain.values()):
+        names = "\x1f".join(plain).encode()
+        return b"F" + names + b"\0" + struct.pack(f"<{len(plain)}d", *plain.values())
+    return b"J" + json.dumps(plain, separators=(",", ":"), default=str).encode()
 
 
-def load_values(text: str | bytes) -> dict[str, Any]:
+_NAMES: dict[bytes, tuple[str, ...]] = {}
+
+
+def load_values(data: bytes) -> dict[str, Any]:
     """The values :func:`dump_values` wrote."""
-    return json.loads(text)  # type: ignore[no-any-return]
+    if data[:1] == b"F":
+        end = data.index(b"\0")
+        header = data[1:end]
+        names = _NAMES.get(header)
+        if names is None:
+            names = _NAMES.setdefault(header, tuple(header.decode().split("\x1f")))
+        return dict(zip(names, struct.unpack_from(f"<{len(names)}d", data, end + 1), strict=True))
+    return json.loads(data[1:])  # type: ignore[no-any-return]
+
+
+def load_many(blobs: Sequence[bytes]) -> list[dict[str, Any]]:
+    """The values of many records."""
+    return [load_values(blob) for blob in blobs]
 
 
 def check_time(value: float) -> float:

@@ -23,7 +23,7 @@ from loopml.features.online.base import (
     Row,
     check_time,
     dump_values,
-    load_values,
+    load_many,
 )
 
 # KEYS: the hashes; ARGV: per key, event time, created time, values. Returns how many written.
@@ -116,9 +116,11 @@ class RedisOnlineStore(OnlineStore):
                 for key in keys:
                     pipe.hmget(self._key(view, key), _FIELDS)
                 replies = pipe.execute()
+        present = [reply for reply in replies if reply[0] is not None]
+        values = iter(load_many([v for _, _, v in present]))
         return [
-            None if t is None else OnlineRecord(float(t), load_values(v), float(c))
-            for t, c, v in replies
+            None if t is None else OnlineRecord(float(t), next(values), float(c))
+            for t, c, _ in replies
         ]
 
     def delete(self, view: str, keys: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from loopml.features.online.base import (
     Row,
     check_time,
     dump_values,
-    load_values,
+    load_many,
 )
 
 SCHEMA = """
@@ -31,26 +31,26 @@ CREATE TABLE IF NOT EXISTS online_features (
     entity_key TEXT NOT NULL,
     event_time REAL NOT NULL,
     created REAL NOT NULL,
-    value_json TEXT NOT NULL,
+    value BLOB NOT NULL,
     PRIMARY KEY (view, entity_key)
 ) WITHOUT ROWID
 """
 UPSERT = """
-INSERT INTO online_features (view, entity_key, event_time, created, value_json)
+INSERT INTO online_features (view, entity_key, event_time, created, value)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (view, entity_key) DO UPDATE SET
     event_time = excluded.event_time, created = excluded.created,
-    value_json = excluded.value_json
+    value = excluded.value
 WHERE excluded.event_time > online_features.event_time
    OR (excluded.event_time = online_features.event_time
        AND excluded.created >= online_features.created)
 """
 SELECT_ONE = (
-    "SELECT entity_key, event_time, created, value_json FROM online_features "
+    "SELECT entity_key, event_time, created, value FROM online_features "
     "WHERE view = ? AND entity_key = ?"
 )
 SELECT_MANY = (
-    "SELECT entity_key, event_time, created, value_json FROM online_features "
+    "SELECT entity_key, event_time, created, value FROM online_features "
     "WHERE view = ? AND entity_key IN ({marks})"
 )
 _CHUNK = 900
@@ -126,7 +126,10 @@ class SqliteOnlineStore(OnlineStore):
                 rows = list(self._select_many(connection, view, keys))
         except sqlite3.Error as exc:
             raise OnlineStoreError(f"online store {self.path}: {exc}") from exc
-        found = {key: OnlineRecord(t, load_values(v), c) for key, t, c, v in rows}
+        values = load_many([row[3] for row in rows])
+        found = {
+            row[0]: OnlineRecord(row[1], v, row[2]) for row, v in zip(rows, values, strict=True)
+        }
         return [found.get(key) for key in keys]
 
     @staticmethod
