@@ -26,6 +26,10 @@ MARKER = "loopml-peer.json"
 PEERS: dict[str, list[str]] = {
     # 3.18.0 is listed on the index, but its mlflow-skinny is not served here.
     "mlflow": ["mlflow==3.17.2"],
+    # Feast 0.67 needs pandas < 3; the extra brings its duckdb offline store.
+    "feast": ["feast[duckdb]==0.67.0", "pandas<3"],
+    # polars only for the benchmark's bare join_asof limit (loopml does not depend on it).
+    "polars": ["polars==2.1.0", "pyarrow"],
 }
 
 # Quiet, offline-safe MLflow: a failing HTTP call must fail fast, not retry for minutes.
