@@ -46,7 +46,7 @@ def test_every_exported_name_resolves() -> None:
 def test_subpackages_declare_their_public_names() -> None:
     import importlib
 
-    for package in ("core", "metadata", "artifacts", "workspace", "tracking"):
+    for package in ("core", "metadata", "artifacts", "workspace", "tracking", "validation"):
         module = importlib.import_module(f"loopml.{package}")
         assert module.__doc__, f"loopml.{package} opens with a docstring"
         for name in module.__all__:

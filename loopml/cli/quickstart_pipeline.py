@@ -2,14 +2,20 @@
 
 ::
 
-    load.nycflights13.flights ─┐                ┌─ train_hist_gradient_boosting -> model, report
-                               ├─ prepare_data ─┤
+    load.nycflights13.flights ─┐                ┌─ compute_statistics -> infer_schema ─┐
+                               │                │                      validate_data <─┘
+                               ├─ prepare_data ─┼─ detect_drift
+                               │                ├─ train_hist_gradient_boosting -> model, report
     load.nycflights13.weather ─┘                └─ train_logistic_regression    -> model, report
 
 The two raw files are catalog datasets read from the nycflights13 package
 (their fingerprints are part of the cache keys). ``prepare_data`` joins each
-flight to the weather at its origin and splits the flights by month; each
-training step fits one model on January-February and evaluates it on March.
+flight to the weather at its origin and splits the flights by month. The
+data is validated: a schema is inferred from the January-February statistics
+and the March flights are checked against it (schema skew stops the run),
+and the drift from January-February to March is measured feature by
+feature. Each training step fits one model on January-February and
+evaluates it on March.
 Every output is an artifact with lineage, and a second run with the same
 code and data is served from cache. Importing this module imports pandas:
 only the ``quickstart`` command does, when it runs.
@@ -25,6 +31,7 @@ import pandas as pd
 from loopml.cli import flights as nycflights
 from loopml.cli.flight_models import MODELS, model_params, model_spec, thread_limit
 from loopml.pipelines import Pipeline, dataset, step
+from loopml.validation import steps as dv
 
 FLIGHTS = "nycflights13.flights"
 WEATHER = "nycflights13.weather"
@@ -135,5 +142,8 @@ def quickstart(baseline: bool = True) -> None:
         train_months=list(TRAIN_MONTHS),
         test_months=list(TEST_MONTHS),
     )
+    schema = dv.infer_schema(dv.compute_statistics(train, name="flights January-February"))
+    dv.validate_data(test, schema, name="flights March")
+    dv.detect_drift(train, test, columns=list(nycflights.FEATURES))
     for spec in MODELS if baseline else MODELS[:1]:
         train_model.with_options(name=spec.step)(train, test, model=spec.name)

@@ -512,3 +512,18 @@ def test_canonical_skops_keeps_shared_references() -> None:
     restored = materializer.load(materializer.dump(model), "x", trusted=["builtins.dict"])
     assert restored.kw_args["a"] is restored.kw_args["b"]
     np.testing.assert_array_equal(restored.kw_args["a"], shared)
+
+
+def test_a_materializer_declared_as_an_entry_point_loads_without_importing_its_package() -> None:
+    """A worker loading a stored schema may not have imported loopml.validation yet."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from loopml.artifacts import get_materializer; "
+        "m = get_materializer('loopml-validation'); "
+        'schema = m.load(b\'{"features": {"x": {"type": "int"}}}\', '
+        "'loopml.validation.schema.Schema'); print(type(schema).__name__, schema['x'].type)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Schema", "int"]

@@ -1,0 +1,121 @@
+"""Data validation as pipeline steps: statistics, schema, validation gate, drift.
+
+.. code-block:: python
+
+    from loopml.pipelines import dataset, pipeline
+    from loopml.validation import steps as dv
+
+    @pipeline
+    def training():
+        train = load_train()
+        batch = load_batch()
+        schema = dv.infer_schema(dv.compute_statistics(train))  # or dataset("flights_schema")
+        dv.validate_data(batch, schema)          # stops the run on errors, keeps the report
+        dv.detect_drift(train, batch)            # a drift report artifact, with lineage
+
+Every output is an artifact with lineage. :func:`validate_data` raises
+:class:`~loopml.validation.DataValidationError` when the batch has errors: the
+run stops, and the anomaly report is recorded as an output of the failed step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loopml.pipelines import step
+from loopml.validation.anomalies import ValidationReport, validate
+from loopml.validation.drift import DriftDetector
+from loopml.validation.drift_report import DriftReport
+from loopml.validation.schema import InferenceOptions, Schema
+from loopml.validation.schema import infer_schema as _infer_schema
+from loopml.validation.statistics import DatasetStatistics
+from loopml.validation.statistics import compute_statistics as _compute_statistics
+
+
+@step
+def compute_statistics(data: Any, name: str | None = None) -> DatasetStatistics:
+    """The statistics of ``data`` (see :func:`loopml.validation.compute_statistics`)."""
+    return _compute_statistics(data, name=name)
+
+
+@step
+def infer_schema(
+    statistics: DatasetStatistics,
+    range_slack: float = 0.1,
+    out_of_domain: float = 0.01,
+    out_of_range: float = 0.001,
+) -> Schema:
+    """A schema inferred from statistics, with the given slack (see :class:`InferenceOptions`)."""
+    options = InferenceOptions(
+        range_slack=range_slack, out_of_domain=out_of_domain, out_of_range=out_of_range
+    )
+    return _infer_schema(statistics, options)
+
+
+@step
+def validate_data(
+    data: Any,
+    schema: Schema,
+    name: str | None = None,
+    severity: dict[str, str] | None = None,
+    fail_on_error: bool = True,
+) -> ValidationReport:
+    """Validate ``data`` against ``schema``; stop the run on errors unless ``fail_on_error`` is off.
+
+    Raises:
+        DataValidationError: if the batch has errors and ``fail_on_error`` is on; the
+            report is stored as the failed step's ``report`` output.
+    """
+    report = validate(data, schema, name=name, severity=severity)
+    return report.raise_for_errors() if fail_on_error else report
+
+
+@step
+def fit_drift_detector(
+    reference: Any,
+    columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    alpha: float = 0.05,
+    numeric_threshold: float = 0.1,
+    categorical_threshold: float = 0.1,
+) -> DriftDetector:
+    """A drift detector fitted on ``reference``: an artifact monitoring can reuse."""
+    detector = _detector(columns, categorical, alpha, numeric_threshold, categorical_threshold)
+    return detector.fit(reference)
+
+
+@step
+def score_drift(detector: DriftDetector, current: Any) -> DriftReport:
+    """The drift of ``current`` from the reference ``detector`` was fitted on."""
+    return detector.score(current)
+
+
+@step
+def detect_drift(
+    reference: Any,
+    current: Any,
+    columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    alpha: float = 0.05,
+    numeric_threshold: float = 0.1,
+    categorical_threshold: float = 0.1,
+) -> DriftReport:
+    """The drift of ``current`` from ``reference``, feature by feature (fit and score at once)."""
+    detector = _detector(columns, categorical, alpha, numeric_threshold, categorical_threshold)
+    return detector.fit(reference).score(current)
+
+
+def _detector(
+    columns: list[str] | None,
+    categorical: list[str] | None,
+    alpha: float,
+    numeric_threshold: float,
+    categorical_threshold: float,
+) -> DriftDetector:
+    return DriftDetector(
+        columns=columns,
+        categorical=tuple(categorical or ()),
+        alpha=alpha,
+        numeric_threshold=numeric_threshold,
+        categorical_threshold=categorical_threshold,
+    )
