@@ -352,13 +352,13 @@ def report_notes(
             )
         else:
             notes.append(f"Feast {store} offline store failed: {found.get('error')}")
-    for key, label, target in (
-        ("historical", "Feast's default offline store", 15),
-        ("historical_feast_duckdb", "Feast's duckdb store", 5),
-        ("online1_p50", "Feast online (1 entity, p50)", 5),
+    for peer_key, key, label, target in (
+        ("historical", "historical", "Feast's default offline store", 15),
+        ("historical_feast_duckdb", "historical", "Feast's duckdb store", 5),
+        ("online1_p50", "online1_p50", "Feast online (1 entity, p50)", 5),
     ):
-        if key in peer and key in loopml:
-            speedup = peer[key] / loopml[key]
+        if peer_key in peer and key in loopml:
+            speedup = peer[peer_key] / loopml[key]
             met = "met" if speedup >= target else "NOT met"
             notes.append(f"loopml is {speedup:.1f}x faster than {label} (goal {target}x: {met}).")
     return notes
