@@ -30,6 +30,16 @@ PEERS: dict[str, list[str]] = {
     "feast": ["feast[duckdb]==0.67.0", "pandas<3"],
     # polars only for the benchmark's bare join_asof limit (loopml does not depend on it).
     "polars": ["polars==2.1.0", "pyarrow"],
+    # Evidently 0.7 does not import with pandas 3.
+    "evidently": ["evidently==0.7.23", "pandas==2.3.3", "pyarrow"],
+    # Validation peers get loopml's pandas, NumPy and pyarrow: the same kernels underneath.
+    "pandera": ["pandera==0.35.0", "pandas==3.1.1", "numpy==2.4.6", "pyarrow==26.0.1"],
+    "great_expectations": [
+        "great_expectations==1.24.1",
+        "pandas==3.1.1",
+        "numpy==2.4.6",
+        "pyarrow==26.0.1",
+    ],
 }
 
 # Quiet, offline-safe MLflow: a failing HTTP call must fail fast, not retry for minutes.
