@@ -1,7 +1,9 @@
 """Materialization: the latest values of each entity, from the offline source to the online store.
 
 For a window ``(start, end]`` of event times DuckDB picks, per entity key, the
-latest row in the window (ties broken by the created timestamp) and streams
+latest row in the window, ties broken as historical retrieval breaks them (the
+latest created timestamp, then the greatest hash of the feature values; see
+:func:`~loopml.features.sources.tie_order`), and streams
 the result in Arrow batches of ``chunk_rows``; each batch is written to the
 online store, which keeps a record only if it is not older than the stored
 one. Memory stays bounded by the chunk size on the Python side and by
@@ -25,10 +27,12 @@ from loopml.features.sources import (
     CAST,
     check_view,
     connect,
+    created_order,
     family,
     quote,
     relation,
     schema,
+    tie_order,
 )
 
 CHUNK_ROWS = 50_000
@@ -102,7 +106,10 @@ def latest_query(
     where = [f"{ts} IS NOT NULL", f"CAST({ts} AS {stamp}) <= {_literal(end, stamp)}"]
     if start is not None:
         where.append(f"CAST({ts} AS {stamp}) > {_literal(start, stamp)}")
-    order = f"{ts} DESC" + (f", {created} DESC NULLS LAST" if source.created_timestamp else "")
+    tie = created_order(source, stamp)
+    order = (
+        f"{ts} DESC, " + (f"{tie} DESC, " if tie else "") + f"{tie_order(part.view, columns)} DESC"
+    )
     return (
         f"SELECT {', '.join(keys)}, epoch(CAST({ts} AS {stamp})) AS __t, "
         f"coalesce(epoch(CAST({created} AS {stamp})), 0.0) AS __c, {', '.join(values)} "

@@ -4,7 +4,12 @@ For each entity row and its timestamp ``t``, a view gives the values of the
 latest source row with the same join keys and an event time at or before
 ``t`` (never a later one); if that row is older than ``t - ttl`` the values are
 null, and so are they when there is no earlier row. Rows of one key and
-event time are told apart by the created timestamp (the latest wins). All
+event time are told apart by the created timestamp (the latest wins; a row
+without one loses), then, if still tied, by their values: the row whose
+feature values (all the view declares, in order, as declared) have the
+greatest DuckDB ``hash`` wins. That last rule is arbitrary but fixed: the
+same rows in any order, file layout or format give the same result, and
+materialization follows it too, so online equals offline. All
 views are joined in one query that DuckDB runs over the sources where they
 lie, spilling to disk when they do not fit in memory; Python only sees the
 entity keys going in and the feature columns coming out.
@@ -13,7 +18,6 @@ entity keys going in and the feature columns coming out.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +25,25 @@ from loopml.features.definitions import Definitions
 from loopml.features.errors import FeatureInputError
 from loopml.features.selection import Features, Selection, ViewPart, select
 from loopml.features.sources import (
-    CAST,
     INTEGERS,
     SourceSchema,
+    cast,
     check_view,
     connect,
+    created_order,
     family,
     quote,
     relation,
     schema,
+    tie_order,
 )
 
 ROW = "__loopml_row"
 TS = "__loopml_ts"
+ORDER = "__loopml_order"
+_ORDER = "__loopml_bound"
+_ORDER_CREATED = "__loopml_bound_created"
+MAX_HASH = "18446744073709551615::UBIGINT"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +181,14 @@ def _entity_table(entity_df: Any, selection: Selection, timestamp_column: str) -
 
 
 def build_query(views: list[PreparedView], aware: bool) -> str:
-    """The one query joining every view to the registered entity table."""
+    """The one query joining every view to the registered entity table.
+
+    Each ASOF JOIN compares one struct per row instead of the bare event time:
+    ``(event time, created time, tie hash)`` on the source side, ``(entity time,
+    +infinity, maximum hash)`` on the entity side, so among the rows at or before
+    the entity time the latest wins, then the latest created, then the greatest
+    hash of the values (see :func:`~loopml.features.sources.tie_order`).
+    """
     stamp = "TIMESTAMPTZ" if aware else "TIMESTAMP"
     selects, joins = [], []
     for i, view in enumerate(views):
@@ -187,43 +204,38 @@ def build_query(views: list[PreparedView], aware: bool) -> str:
                 )
             selects.append(f"{value} AS {quote(column)}")
         on = " AND ".join(f"e.{quote(k)} = {alias}.k{j}" for j, k in enumerate(part.join_keys))
+        bound = _ORDER_CREATED if part.view.source.created_timestamp else _ORDER
         joins.append(
             f"ASOF LEFT JOIN ({_view_subquery(view, stamp)}) AS {alias} "
-            f"ON {on} AND e.{TS} >= {alias}.{TS}"
+            f"ON {on} AND e.{bound} >= {alias}.{ORDER}"
         )
+    infinity = f"'infinity'::{stamp}"
     return (
-        f"WITH e AS (SELECT * REPLACE (CAST({TS} AS {stamp}) AS {TS}) FROM __loopml_entities) "
+        f"WITH e AS (SELECT *, "
+        f"CASE WHEN {TS} IS NOT NULL THEN {{'t': {TS}, 'h': {MAX_HASH}}} END AS {_ORDER}, "
+        f"CASE WHEN {TS} IS NOT NULL THEN {{'t': {TS}, 'c': {infinity}, 'h': {MAX_HASH}}} END "
+        f"AS {_ORDER_CREATED} "
+        f"FROM (SELECT * REPLACE (CAST({TS} AS {stamp}) AS {TS}) FROM __loopml_entities)) "
         f"SELECT e.{ROW}, {', '.join(selects)} FROM e {' '.join(joins)} ORDER BY e.{ROW}"
     )
 
 
 def _view_subquery(view: PreparedView, stamp: str) -> str:
     part, source = view.part, view.part.view.source
+    columns = view.schema.columns
     keys = ", ".join(f"{quote(k)} AS k{j}" for j, k in enumerate(part.join_keys))
     features = ", ".join(
-        f"{_cast(name, part.view.feature(name).dtype, view.schema.columns)} AS f{j}"
+        f"{cast(name, part.view.feature(name).dtype, columns)} AS f{j}"
         for j, name in enumerate(part.features)
     )
     ts = quote(source.timestamp)
-    query = (
-        f"SELECT {keys}, CAST({ts} AS {stamp}) AS {TS}, {features} "
+    created = created_order(source, stamp)
+    order = f"'t': CAST({ts} AS {stamp}), " + (f"'c': {created}, " if created else "")
+    order += f"'h': {tie_order(part.view, columns)}"
+    return (
+        f"SELECT {keys}, CAST({ts} AS {stamp}) AS {TS}, {{{order}}} AS {ORDER}, {features} "
         f"FROM {view.from_item} AS s WHERE {ts} IS NOT NULL"
     )
-    if source.created_timestamp:
-        group = ", ".join([*(quote(k) for k in part.join_keys), ts])
-        query += (
-            f" QUALIFY row_number() OVER (PARTITION BY {group} "
-            f"ORDER BY {quote(source.created_timestamp)} DESC NULLS LAST) = 1"
-        )
-    return query
-
-
-def _cast(name: str, dtype: str, columns: Mapping[str, str]) -> str:
-    target = CAST.get(dtype)
-    found = columns[name]
-    if target is None or family(found) == target:
-        return quote(name)
-    return f"CAST({quote(name)} AS {target})"
 
 
 def _assemble(entity_df: Any, frame: Any, selection: Selection) -> Any:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from loopml.features import (
@@ -161,22 +162,46 @@ def test_csv_and_sql_sources_give_the_same_values(
 
 # --- point-in-time correctness against a brute-force reference ---------------------------
 
+values = st.one_of(st.none(), st.integers(-100, 100).map(float), st.floats(-100, 100))
 source_rows = st.lists(
     st.tuples(
         st.integers(0, 2),  # key
-        st.integers(0, 12),  # event minute
-        st.integers(0, 3),  # created minute
-        st.floats(-100, 100, allow_nan=False),
+        st.integers(0, 6),  # event minute: few, so that ties are frequent
+        st.one_of(st.none(), st.integers(0, 1)),  # created minute
+        values,
     ),
     max_size=40,
-    unique_by=lambda row: (row[0], row[1], row[2]),  # ties beyond created are undefined
 )
 entity_rows = st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 15)), min_size=1, max_size=30)
 ttls = st.one_of(st.none(), st.integers(1, 6))
 
 
+def tie_hash(value: float | None) -> int:
+    """DuckDB's hash of one DOUBLE feature value: the documented tie breaker."""
+    if value not in _HASHES:
+        _HASHES[value] = _duckdb_hash(value)
+    return _HASHES[value]
+
+
+_HASHES: dict[float | None, int] = {}
+
+
+def _duckdb_hash(value: float | None) -> int:
+    import duckdb
+
+    connection = duckdb.connect()
+    try:
+        return int(connection.execute("SELECT hash(CAST($1 AS DOUBLE))", [value]).fetchall()[0][0])
+    finally:
+        connection.close()
+
+
 def reference(rows, keys_times, ttl, *, by_created: bool) -> list[float]:
-    """For each entity row: the value of the latest row at or before it, within the ttl."""
+    """For each entity row: the value of the latest row at or before it, within the ttl.
+
+    Ties: the latest created time (none is older than any), then the greatest hash of
+    the values, as the module docstring of ``loopml.features.offline`` says.
+    """
     out = []
     for key, minute in keys_times:
         candidates = [
@@ -187,8 +212,13 @@ def reference(rows, keys_times, ttl, *, by_created: bool) -> list[float]:
         if not candidates:
             out.append(math.nan)
             continue
-        best = max(candidates, key=lambda r: (r[1], r[2]) if by_created else r[1])
-        out.append(best[3])
+
+        def rank(r):
+            created = (-math.inf if r[2] is None else r[2]) if by_created else 0
+            return (r[1], created, tie_hash(r[3]))
+
+        best = max(candidates, key=rank)[3]
+        out.append(math.nan if best is None else best)
     return out
 
 
@@ -198,24 +228,41 @@ def _source(path: Path, rows) -> None:
             "k": pd.Series([r[0] for r in rows], dtype="int64"),
             "ts": pd.Series([UTC_DAY + r[1] * MINUTE for r in rows], dtype="datetime64[us, UTC]"),
             "created": pd.Series(
-                [UTC_DAY + r[2] * MINUTE for r in rows], dtype="datetime64[us, UTC]"
+                [None if r[2] is None else UTC_DAY + r[2] * MINUTE for r in rows],
+                dtype="datetime64[us, UTC]",
             ),
             "x": pd.Series([r[3] for r in rows], dtype="float64"),
         }
     ).to_parquet(path, index=False)
 
 
+_TIES = [(0, 1, None, float(v)) for v in range(8)] + [(0, 1, 0, 9.0), (0, 1, 0, -9.0)]
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(with_created=source_rows, plain=source_rows, keys_times=entity_rows, ttl_a=ttls, ttl_b=ttls)
-def test_point_in_time_join_matches_brute_force(
-    with_created, plain, keys_times, ttl_a, ttl_b
+@example(_TIES, _TIES, [(0, 3)], None, None, random.Random(1))  # the tie bug: any row could win
+@given(
+    with_created=source_rows,
+    plain=source_rows,
+    keys_times=entity_rows,
+    ttl_a=ttls,
+    ttl_b=ttls,
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_point_in_time_join_matches_brute_force_and_breaks_ties_by_values(
+    with_created, plain, keys_times, ttl_a, ttl_b, shuffle
 ) -> None:
-    # the view without a created timestamp gets one row per (key, minute), plus exact copies
-    plain = list({(r[0], r[1]): r for r in plain}.values())
+    # Regression (undefined ties): without a created timestamp, or with equal ones, the
+    # ASOF JOIN picked any of the rows of one key and event time. Such rows are ties
+    # with any values here, and the sources are written in a random order: the result
+    # must not depend on it, and must follow the documented rule.
     plain_with_copies = plain + plain[:3]
+    shuffle.shuffle(plain_with_copies)
+    shuffled = list(with_created)
+    shuffle.shuffle(shuffled)
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        _source(base / "a.parquet", with_created)
+        _source(base / "a.parquet", shuffled)
         _source(base / "b.parquet", plain_with_copies)
         entity = Entity("thing", ("k",))
         repo = Definitions(

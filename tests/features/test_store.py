@@ -129,3 +129,33 @@ def test_materialize_refuses_an_empty_window(fresh) -> None:
         fresh.materialize(
             since=NOW.to_pydatetime(), until=(NOW - timedelta(hours=1)).to_pydatetime()
         )
+
+
+def test_online_and_offline_break_ties_the_same_way_in_any_row_order(
+    definitions, isolated_project
+) -> None:
+    # Regression (undefined ties): rows of one key and event time without a created
+    # timestamp gave whichever row DuckDB met first, offline and online alike.
+    at = NOW - pd.Timedelta(minutes=30)
+    rows = pd.DataFrame(
+        {
+            "origin": ["JFK"] * 6 + ["LGA"] * 2,
+            "time_hour": [at] * 8,
+            "temp": [1.0, 2.0, 3.0, 4.0, None, 6.0, 7.0, 8.0],
+            "humid": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+        }
+    )
+    entity = pd.DataFrame({"origin": ["JFK", "LGA"], "event_timestamp": [NOW] * 2})
+    seen = set()
+    for seed in range(4):
+        rows.sample(frac=1, random_state=seed).to_parquet(
+            isolated_project / "weather.parquet", index=False
+        )
+        with FeatureStore(definitions, online_store="memory://") as store:
+            offline = store.get_historical_features(entity, "delays")
+            store.materialize(until=NOW.to_pydatetime())
+            online = store.get_online_features("delays", entity[["origin"]].to_dict("records"))
+        pairs = list(zip(offline["temp"], offline["humid"], strict=True))
+        assert [(t, h) for t, h in zip(online["temp"], online["humid"], strict=True)] == pairs
+        seen.add(tuple(pairs))
+    assert len(seen) == 1
