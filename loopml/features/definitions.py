@@ -28,6 +28,9 @@ _T = TypeVar("_T")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d|w)?\s*$")
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SECRET_WORDS = ("key", "secret", "token", "password", "passwd", "credential", "auth", "session")
+"""Storage option names containing one of these hold credentials: only ``${VAR}`` is stored."""
+_ENV_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
 def _check_name(value: object, what: str) -> str:
@@ -101,7 +104,11 @@ class FileSource:
         format: ``parquet`` or ``csv``; guessed from the path if omitted.
         options: options of DuckDB's reader (``read_csv``/``read_parquet``), e.g.
             ``{"nullstr": "NA"}``.
-        storage_options: fsspec options for URLs.
+        storage_options: fsspec options for URLs. They are stored with the definitions,
+            so a credential (an option named like ``key``, ``secret``, ``token``,
+            ``password``, ``credentials``...) must be an environment reference
+            ``"${NAME}"``, replaced when the source is read; or leave it out and let
+            the file system find it (the AWS chain: environment, ``~/.aws``, role).
     """
 
     path: str
@@ -126,6 +133,22 @@ class FileSource:
             if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
                 raise FeatureDefinitionError(f"a file source's {name} is a mapping of names")
             object.__setattr__(self, name, dict(value))
+        _refuse_secrets(self.path, self.storage_options)
+
+
+def _refuse_secrets(path: str, options: Mapping[str, Any]) -> None:
+    for name, value in options.items():
+        if not any(word in name.lower() for word in SECRET_WORDS):
+            continue
+        if isinstance(value, str) and _ENV_REFERENCE.match(value):
+            continue
+        raise FeatureDefinitionError(
+            f"file source {path!r}: storage option {name!r} looks like a credential, and "
+            "definitions are stored as an artifact: write it as an environment variable "
+            f'reference ({name}: "${{MY_{name.upper()}}}", replaced when the source is read) '
+            "or leave it out and let the file system find credentials itself (for S3 the "
+            "usual AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

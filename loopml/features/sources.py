@@ -105,7 +105,7 @@ def relation(source: Source, base_dir: Path, connection: Any = None) -> str:
     if protocol not in ("file", "http", "https", "s3") and connection is not None:
         import fsspec
 
-        connection.register_filesystem(fsspec.filesystem(protocol, **source.storage_options))
+        connection.register_filesystem(fsspec.filesystem(protocol, **storage_options(source)))
     reader = "read_csv" if source.format == "csv" else "read_parquet"
     options = "".join(f", {k} = {literal(v)}" for k, v in source.options.items())
     return f"{reader}({literal(path)}{options})"
@@ -201,4 +201,19 @@ def source_dataset(source: Source, base_dir: Path) -> Any:
     if isinstance(source, SqlSource):
         return SqlDataset(source.query, base_dir=base_dir)
     cls = CsvDataset if source.format == "csv" else ParquetDataset
-    return cls(source.path, storage_options=source.storage_options, base_dir=base_dir)
+    return cls(source.path, storage_options=storage_options(source), base_dir=base_dir)
+
+
+def storage_options(source: FileSource) -> dict[str, Any]:
+    """The source's storage options with ``${NAME}`` replaced from the environment.
+
+    Raises:
+        FeatureInputError: if a variable referred to is not set.
+    """
+    from loopml.pipelines.catalog.config import interpolate_env
+    from loopml.pipelines.catalog.errors import DatasetConfigError
+
+    try:
+        return dict(interpolate_env(dict(source.storage_options), os.environ))
+    except DatasetConfigError as exc:
+        raise FeatureInputError(f"source {source.path!r}: {exc}") from exc

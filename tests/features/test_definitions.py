@@ -11,6 +11,7 @@ from loopml.features import (
     Entity,
     Feature,
     FeatureDefinitionError,
+    FeatureInputError,
     FeatureNotFoundError,
     FeatureService,
     FeatureView,
@@ -19,6 +20,7 @@ from loopml.features import (
     load_definitions,
 )
 from loopml.features.definitions import parse_duration
+from loopml.features.serialize import source_to_dict
 
 
 def test_round_trip_through_the_stored_form(definitions) -> None:
@@ -115,3 +117,49 @@ def test_bad_yaml_is_refused(isolated_project, content, message) -> None:
 def test_missing_definitions_file(isolated_project) -> None:
     with pytest.raises(FeatureNotFoundError):
         load_definitions(isolated_project / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    "name", ["key", "secret", "token", "password", "credentials", "aws_secret_access_key"]
+)
+def test_credentials_in_storage_options_are_refused(name) -> None:
+    # Regression (credentials in artifacts): storage options were stored as written in
+    # the definitions artifact, secrets included.
+    with pytest.raises(FeatureDefinitionError, match=rf"{name}.*environment variable"):
+        FileSource("s3://bucket/weather/", "time_hour", storage_options={name: "hunter2"})
+    with pytest.raises(FeatureDefinitionError, match="credential"):
+        definitions_from_dict(
+            {
+                "entities": [{"name": "airport", "join_keys": ["origin"]}],
+                "views": [
+                    {
+                        "name": "weather",
+                        "entities": ["airport"],
+                        "source": {
+                            "path": "s3://b/w/",
+                            "timestamp": "t",
+                            "storage_options": {name: "x${OOPS}"},
+                        },
+                        "features": {"temp": "float64"},
+                    }
+                ],
+            }
+        )
+
+
+def test_credentials_as_environment_references_are_stored_and_replaced_when_read(
+    monkeypatch,
+) -> None:
+    from loopml.features.sources import storage_options
+
+    source = FileSource(
+        "memory://weather.parquet",
+        "time_hour",
+        storage_options={"secret": "${WEATHER_SECRET}", "endpoint_url": "http://x"},
+    )
+    assert source_to_dict(source)["storage_options"]["secret"] == "${WEATHER_SECRET}"
+    monkeypatch.setenv("WEATHER_SECRET", "hunter2")
+    assert storage_options(source) == {"secret": "hunter2", "endpoint_url": "http://x"}
+    monkeypatch.delenv("WEATHER_SECRET")
+    with pytest.raises(FeatureInputError, match="WEATHER_SECRET"):
+        storage_options(source)
