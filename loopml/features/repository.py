@@ -6,7 +6,11 @@ output ``definitions`` is a content-addressed JSON artifact of the whole
 repository; the latest completed one is the current version. Applying the
 same definitions again records nothing. A change that would break what the
 current version promises (a view, feature, entity or service removed, a type
-or a join key changed) is refused unless forced.
+or a join key changed) is refused unless forced. Concurrent applies cannot
+claim one version number: the execution that records a version has an id
+derived from it, so the database accepts one claim and the other apply
+compares again with the version that won (and then records the next number,
+returns the winner if it applied the same, or refuses a breaking change).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from loopml.features.serialize import definitions_from_dict
 APPLY_TYPE = "features_apply"
 CONTEXT_TYPE = "feature_repository"
 DEFINITIONS_EVENT = "definitions"
+CLAIM_ATTEMPTS = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,45 +57,72 @@ def apply(
     Raises:
         FeatureConflictError: listing the breaking changes, unless ``force``.
     """
-    current = current_version(workspace, repository)
-    old = None if current is None else load_version(workspace, current)
-    breaking, changes = compare(old, definitions)
-    if breaking and not force:
-        raise FeatureConflictError(
-            f"apply would break version {current.version if current else 0} of feature "
-            f"repository {repository!r}: {'; '.join(breaking)} (apply with force to do it anyway)"
+    attempted = 0
+    for _ in range(CLAIM_ATTEMPTS):
+        current = current_version(workspace, repository)
+        old = None if current is None else load_version(workspace, current)
+        breaking, changes = compare(old, definitions)
+        if breaking and not force:
+            raise FeatureConflictError(
+                f"apply would break version {current.version if current else 0} of feature "
+                f"repository {repository!r}: {'; '.join(breaking)} "
+                "(apply with force to do it anyway)"
+            )
+        artifact = workspace.save(
+            definitions.to_dict(),
+            properties={"kind": "feature_definitions", "repository": repository},
         )
-    artifact = workspace.save(
-        definitions.to_dict(), properties={"kind": "feature_definitions", "repository": repository}
+        if current is not None and current.artifact_id == artifact.id:
+            return current
+        base = 0 if current is None else current.version
+        # A number tried before and still not current was taken by an execution that
+        # is not a completed apply (deleted): go past it.
+        version = base + 1 if attempted <= base else attempted + 1
+        recorded = _record(workspace, repository, artifact.id, version, changes, force)
+        if recorded is not None:
+            return recorded
+        attempted = version
+    raise FeatureConflictError(
+        f"feature repository {repository!r} kept changing while applying "
+        f"({CLAIM_ATTEMPTS} tries): apply again"
     )
-    if current is not None and current.artifact_id == artifact.id:
-        return current
-    return _record(workspace, repository, artifact.id, current, changes, force)
 
 
 def _record(
     workspace: Any,
     repository: str,
     artifact_id: str,
-    current: AppliedVersion | None,
+    version: int,
     changes: list[str],
     force: bool,
-) -> AppliedVersion:
+) -> AppliedVersion | None:
+    """Record version ``version``, or return ``None`` if another apply claimed it first.
+
+    The execution's id is derived from the repository and the version number, so
+    the insert that records a version is also its claim: of two applies racing for
+    one number, the database keeps one and refuses the other, which tries again
+    against the new current version.
+    """
+    from loopml.core.errors import ConflictError
+    from loopml.core.hashing import stable_hash
     from loopml.metadata import ExecutionStatus
 
     store = workspace.metadata
     context = store.get_or_create_context(CONTEXT_TYPE, repository)
-    version = 1 if current is None else current.version + 1
-    execution = store.create_execution(
-        APPLY_TYPE,
-        f"{repository} v{version}",
-        context_ids=[context.id],
-        params={"version": version, "force": force},
-        user=workspace.settings.user,
-        properties={"repository": repository, "version": version, "changes": changes},
-        status=ExecutionStatus.COMPLETED,
-        outputs={DEFINITIONS_EVENT: artifact_id},
-    )
+    try:
+        execution = store.create_execution(
+            APPLY_TYPE,
+            f"{repository} v{version}",
+            execution_id=stable_hash([APPLY_TYPE, context.id, version])[:32],
+            context_ids=[context.id],
+            params={"version": version, "force": force},
+            user=workspace.settings.user,
+            properties={"repository": repository, "version": version, "changes": changes},
+            status=ExecutionStatus.COMPLETED,
+            outputs={DEFINITIONS_EVENT: artifact_id},
+        )
+    except ConflictError:
+        return None
     store.attribute(context.id, artifact_id)
     return _version(execution, artifact_id)
 

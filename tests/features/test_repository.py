@@ -46,3 +46,49 @@ def test_breaking_changes_need_force(workspace, definitions) -> None:
 def test_nothing_applied_is_a_clear_error(workspace) -> None:
     with pytest.raises(FeatureNotFoundError, match="loopml features apply"):
         FeatureStore(workspace=workspace).definitions  # noqa: B018
+
+
+def test_concurrent_applies_never_claim_one_version(workspace, definitions, monkeypatch) -> None:
+    # Regression (concurrent applies): both read version 1 as current and both recorded 2.
+    import threading
+
+    from loopml.features import repository
+    from loopml.workspace import Workspace
+
+    store = FeatureStore(workspace=workspace)
+    store.apply(definitions)
+    view = definitions.views[0]
+    wider = [
+        dataclasses.replace(definitions, views=(dataclasses.replace(view, ttl=ttl),))
+        for ttl in ("1h", "2h")
+    ]
+    barrier = threading.Barrier(2, timeout=30)
+    first_read = threading.local()
+    real = repository.current_version
+
+    def both_read_first(*args, **kwargs):
+        found = real(*args, **kwargs)
+        if not getattr(first_read, "done", False):
+            first_read.done = True
+            barrier.wait()  # both threads hold version 1 as current before either writes
+        return found
+
+    monkeypatch.setattr(repository, "current_version", both_read_first)
+    results: list[object] = []
+
+    def apply(changed) -> None:
+        own = Workspace(workspace.settings)
+        try:
+            results.append(FeatureStore(workspace=own).apply(changed).version)
+        except FeatureConflictError as exc:
+            results.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=apply, args=(d,)) for d in wider]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r for r in results if isinstance(r, int)) == [2, 3]
+    assert [v.version for v in history(workspace)] == [3, 2, 1]
