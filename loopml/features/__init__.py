@@ -10,7 +10,9 @@ SQLite by default, Redis to scale out, chosen by
 :func:`online_store_from_uri`), online lookup that returns what historical
 retrieval gives at "now", and a push API for streaming values. Retrievals and
 materializations are recorded with the definitions and source versions they
-used; :func:`training_set` is the pipeline step. Importing this package
+used; :func:`training_set` builds a training set in a pipeline (the steps
+:func:`feature_snapshot` and :func:`build_training_set`, whose cache key
+follows the applied definitions and the sources' content). Importing this package
 imports no data library, DuckDB or redis-py.
 """
 
@@ -43,7 +45,7 @@ from loopml.features.serialize import definitions_from_dict
 from loopml.features.store import FeatureStore
 
 if TYPE_CHECKING:
-    from loopml.features.steps import training_set
+    from loopml.features.steps import build_training_set, feature_snapshot, training_set
 
 __all__ = [
     "DTYPES",
@@ -64,17 +66,22 @@ __all__ = [
     "OnlineStore",
     "OnlineStoreError",
     "SqlSource",
+    "build_training_set",
     "definitions_from_dict",
+    "feature_snapshot",
     "load_definitions",
     "online_store_from_uri",
     "training_set",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The pipeline step imports the pipelines package; only those who use it pay for it.
-    if name == "training_set":
-        from loopml.features.steps import training_set
+_STEPS = ("build_training_set", "feature_snapshot", "training_set")
 
-        return training_set
+
+def __getattr__(name: str) -> Any:
+    # The pipeline steps import the pipelines package; only those who use them pay for it.
+    if name in _STEPS:
+        from loopml.features import steps
+
+        return getattr(steps, name)
     raise AttributeError(f"module 'loopml.features' has no attribute {name!r}")

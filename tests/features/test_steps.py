@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
-from loopml.features import FeatureStore, training_set
+from loopml.features import FeatureStore, feature_snapshot, training_set
 from loopml.features.lineage import RETRIEVAL_TYPE
+from loopml.features.repository import load_current
 from loopml.pipelines import pipeline, run, step
 from loopml.workspace import get_workspace
 
@@ -45,3 +48,55 @@ def test_a_pipeline_builds_its_training_set_from_a_service(definitions) -> None:
     assert RETRIEVAL_TYPE in types
     kinds = {a.properties.get("kind") for a in lineage.artifacts.values()}
     assert {"feature_definitions", "feature_source"} <= kinds
+
+
+def _status(done, node: str) -> str:
+    return str(getattr(done.steps[node], "value", done.steps[node]))
+
+
+def test_stale_cache_a_changed_source_file_rebuilds_the_training_set(
+    definitions, weather_file
+) -> None:
+    # Regression (stale cache in pipelines): the step read the sources itself, so its
+    # cache key did not change with them and a rerun served the old training set.
+    FeatureStore(definitions).apply()
+    first = run(training)
+    again = run(training)
+    assert _status(again, "training_set") == "cached"
+    assert again.artifact("training_set") == first.artifact("training_set")
+    frame = pd.read_parquet(weather_file)
+    frame.assign(temp=frame["temp"] + 100).to_parquet(weather_file, index=False)
+    changed = run(training)
+    assert _status(changed, "training_set") == "completed"
+    assert changed.artifact("training_set") != first.artifact("training_set")
+    assert get_workspace().load(changed.artifact("training_set"))["temp"].tolist() == [
+        110.0,
+        120.0,
+        112.0,
+    ]
+
+
+def test_stale_cache_newly_applied_definitions_rebuild_the_training_set(definitions) -> None:
+    # Regression (stale cache in pipelines): after `apply` the rerun was served from cache.
+    store = FeatureStore(definitions)
+    store.apply()
+    first = run(training)
+    view = definitions.views[0]
+    store.apply(dataclasses.replace(definitions, views=(dataclasses.replace(view, ttl="10m"),)))
+    changed = run(training)
+    assert _status(changed, "training_set") == "completed"
+    assert changed.artifact("training_set") != first.artifact("training_set")
+    frame = get_workspace().load(changed.artifact("training_set"))
+    assert frame["temp"].isna().tolist() == [True, False, False]  # 30 minutes old: too old
+    assert _status(run(training), "training_set") == "cached"
+
+
+def test_the_snapshot_is_deterministic_and_names_what_the_service_reads(definitions) -> None:
+    FeatureStore(definitions).apply()
+    snapshot = feature_snapshot("delays")
+    assert snapshot == feature_snapshot("delays")
+    assert set(snapshot["sources"]) == {"weather"}
+    assert set(snapshot["on_demand"]) == {"converted"}
+    assert snapshot["definitions"] == load_current(get_workspace())[1].artifact_id
+    first, second = (run(training).artifact("feature_snapshot") for _ in range(2))
+    assert first == second
