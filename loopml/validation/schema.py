@@ -287,8 +287,8 @@ class InferenceOptions:
     Attributes:
         range_slack: the range is widened by this share of its width on each side
             (but a range that starts at 0 or above stays non-negative).
-        missing_slack: allowed missing share = observed + max(0.01, this x observed);
-            a feature with no missing value allows none.
+        missing_slack: allowed missing share = observed + max(0.01, this x observed)
+            (so 1% for a feature with no missing value).
         max_domain_size: a categorical feature with more distinct values gets no domain.
         max_domain_ratio: nor one whose distinct values exceed this share of its
             values (an identifier, free text).
@@ -347,8 +347,8 @@ def _infer_feature(stats: FeatureStatistics, options: InferenceOptions) -> Featu
 
 
 def _missing_share(observed: float, options: InferenceOptions) -> float:
-    if observed == 0:
-        return 0.0
+    # A feature never missing in training may still lack a value now and then
+    # (a sensor skips a reading): one point of slack; curate 0 for an identifier.
     share = observed + max(0.01, options.missing_slack * observed)
     return min(1.0, math.ceil(share * 1000) / 1000)
 

@@ -33,43 +33,47 @@ def _tiny_flights():
     )
 
 
-def _tiny_weather():
+def test_flight_rows_derive_the_target_and_drop_leaks() -> None:
+    rows = flights.flight_rows(_tiny_flights())
+    assert len(rows) == 2  # the cancelled flight has no label
+    assert rows[flights.TARGET].tolist() == [False, True]
+    assert rows.loc[0, "day_of_week"] == 1  # 2013-01-01 was a Tuesday
+    assert rows.loc[0, "arr_hour"] == 8
+    assert str(rows["time_hour"].dt.tz) == "UTC"
+    for leak in (*flights.LEAKY_COLUMNS, "arr_delay", *flights.WEATHER_FEATURES):
+        assert leak not in rows.columns
+
+
+def test_the_weather_comes_point_in_time_from_the_feature_store(isolated_project: Path) -> None:
     import pandas as pd
 
-    columns = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip"]
-    rows = {
-        "origin": ["EWR", "EWR"],
-        "time_hour": ["2013-01-01T10:00:00Z", "2013-01-01T10:00:00Z"],  # a duplicated hour
-        "pressure": [1012.0, 1013.0],
-        "visib": [10.0, 9.0],
-        **{column: [1.0, 2.0] for column in columns},
-    }
-    return pd.DataFrame(rows)
+    from loopml.features import FeatureStore
 
-
-def test_join_weather_derives_target_and_drops_leaks() -> None:
-    weather = _tiny_weather().drop_duplicates(list(flights.KEY_COLUMNS))
-    joined = flights.join_weather(_tiny_flights(), weather)
-    assert len(joined) == 2  # the cancelled flight has no label
-    assert joined[flights.TARGET].tolist() == [False, True]
-    assert joined.loc[0, "temp"] == 1.0  # EWR at 10:00 UTC
-    assert joined["temp"].isna().tolist() == [False, True]  # no weather for JFK
-    assert joined.loc[0, "day_of_week"] == 1  # 2013-01-01 was a Tuesday
-    assert joined.loc[0, "arr_hour"] == 8
-    for leak in (*flights.LEAKY_COLUMNS, "arr_delay"):
-        assert leak not in joined.columns
+    store = FeatureStore(flights.feature_definitions())
+    store.apply()
+    rows = flights.flight_rows(_tiny_flights())
+    joined = store.get_historical_features(
+        rows, flights.WEATHER_SERVICE, timestamp_column="time_hour"
+    )
+    weather = pd.read_csv(flights.weather_path())
+    at_ten = weather[
+        (weather["origin"] == "EWR") & (weather["time_hour"] == "2013-01-01T10:00:00Z")
+    ]
+    assert joined.loc[0, "temp"] == at_ten["temp"].item()  # EWR at 10:00 UTC
+    assert joined[list(flights.WEATHER_FEATURES)].shape == (2, 9)
 
 
 def test_model_inputs_turn_unseen_categories_into_missing_values() -> None:
     import pandas as pd
 
-    weather = _tiny_weather().drop_duplicates(list(flights.KEY_COLUMNS))
-    joined = flights.join_weather(_tiny_flights(), weather)
-    train_features, categories = flights.model_inputs(joined.iloc[:1])
+    rows = flights.flight_rows(_tiny_flights()).assign(
+        **dict.fromkeys(flights.WEATHER_FEATURES, 1.0)
+    )
+    train_features, categories = flights.model_inputs(rows.iloc[:1])
     assert categories["dest"] == ["IAH"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        test_features, _ = flights.model_inputs(joined.iloc[1:], categories)
+        test_features, _ = flights.model_inputs(rows.iloc[1:], categories)
     assert isinstance(test_features["dest"].dtype, pd.CategoricalDtype)
     assert test_features["dest"].isna().all()  # MIA was never seen in training
     assert list(train_features.columns) == list(flights.FEATURES)
@@ -114,7 +118,7 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     assert result.exit_code == 0, result.output
     assert (isolated_project / ".loopml" / "metadata.db").is_file()
     out = result.stdout
-    for node in ("load.nycflights13.flights", "prepare_data", "train_hist_gradient_boosting"):
+    for node in ("load.nycflights13.flights", "training_set", "train_hist_gradient_boosting"):
         assert f"✓ {node}  done" in out
     assert "Where to look next" in out
 
@@ -125,7 +129,7 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     assert pipeline_run.properties["started_by"] == "cli"
     steps = store.list_executions(type="step", parent_id=pipeline_run.id, limit=None)
     assert {s.status for s in steps} == {ExecutionStatus.COMPLETED}
-    assert len(steps) == 9
+    assert len(steps) == 11
 
     # The March flights are validated against the January-February schema, and drift.
     assert "data validation: the March flights" in out and "pass with warnings" in out
@@ -153,21 +157,23 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     model = inputs["model"]
     assert store.get_artifact(model).type.endswith("HistGradientBoostingClassifier")
     graph = store.lineage(model)
-    assert {e.name for e in graph.executions.values()} == {
+    assert {
         "train_hist_gradient_boosting",
         "prepare_data",
+        "training_set",
+        "feature_snapshot",
+        "prepare_flights",
         "load.nycflights13.flights",
-        "load.nycflights13.weather",
-    }
-    assert {"model", "train", "test", "flights", "weather", "output"} <= {
+    } <= {e.name for e in graph.executions.values()}
+    assert {"model", "train", "test", "flights", "snapshot", "definitions", "source.weather"} <= {
         e.name for e in graph.events
-    }
+    }, "the lineage reaches the feature definitions and the weather source"
     tree = invoke("lineage", model)
-    assert "flights.csv.zip" in tree.stdout and "weather.csv" in tree.stdout
+    assert "flights.csv.zip" in tree.stdout and "source.weather" in tree.stdout
 
     # The commands the summary suggests all work.
     suggested = _suggested(out)
-    assert len(suggested) == 6
+    assert len(suggested) == 7
     for command in suggested:
         follow = invoke(*command[1:])
         assert follow.exit_code == 0, (command, follow.output)
@@ -176,12 +182,15 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     again = invoke("quickstart")
     assert again.exit_code == 0, again.output
     assert "Served from cache" in again.stdout
-    assert again.stdout.count("cached  from ") == 9
+    assert again.stdout.count("cached  from ") == 10  # feature_snapshot always runs
     latest = store.list_executions(type="pipeline", limit=1)[0]
     assert latest.id != pipeline_run.id
-    assert {
-        s.status for s in store.list_executions(type="step", parent_id=latest.id, limit=None)
-    } == {ExecutionStatus.CACHED}
+    statuses = {
+        s.name: s.status
+        for s in store.list_executions(type="step", parent_id=latest.id, limit=None)
+    }
+    assert statuses.pop("feature_snapshot") is ExecutionStatus.COMPLETED
+    assert set(statuses.values()) == {ExecutionStatus.CACHED}
     assert len(loopml.search_runs(experiments="nycflights13")) == 2
     assert f"runs show {boosted.id[:8]}" in again.stdout
     assert f"lineage {model[:12]}" in again.stdout

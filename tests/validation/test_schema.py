@@ -25,7 +25,7 @@ def test_inference_takes_types_missing_ranges_and_domains_with_slack(train: pd.D
     schema = infer_schema(compute_statistics(train))
     assert [f.name for f in schema] == list(train.columns)
     distance, temp, carrier = schema["distance"], schema["temp"], schema["carrier"]
-    assert (distance.type, distance.max_missing) == ("int", 0.0)
+    assert (distance.type, distance.max_missing) == ("int", 0.01)
     low, high = int(train["distance"].min()), int(train["distance"].max())
     margin = (high - low) * 0.1
     assert distance.min == max(0, int(low - margin)) and distance.max >= high + margin
