@@ -6,7 +6,10 @@ timings and code version, artifacts known by their sha256, and the events
 joining executions to the artifacts they consumed and produced. Every other
 capability reads and writes through it. SQLite is the default; PostgreSQL is
 the same code behind a ``postgresql://`` URL. The schema is migrated with
-Alembic on first use or by ``loopml db upgrade``.
+Alembic on first use or by ``loopml db upgrade``. The model registry's
+records (:class:`RegisteredModel`, :class:`ModelVersion`, aliases, decisions,
+checks, the hash-chained :class:`AuditEntry` log) live here too, written
+through :class:`RegistryStore`.
 """
 
 from __future__ import annotations
@@ -25,20 +28,38 @@ from loopml.metadata.entities import (
     LineageGraph,
     Metric,
 )
+from loopml.metadata.registry_entities import (
+    AliasMove,
+    AuditEntry,
+    AuditVerification,
+    Check,
+    Decision,
+    ModelVersion,
+    RegisteredModel,
+)
 
 if TYPE_CHECKING:
+    from loopml.metadata.registry import RegistryStore
     from loopml.metadata.store import SqlMetadataStore
 
 __all__ = [
+    "AliasMove",
     "Artifact",
+    "AuditEntry",
+    "AuditVerification",
+    "Check",
     "Context",
     "ContextType",
+    "Decision",
     "Event",
     "EventKind",
     "Execution",
     "ExecutionStatus",
     "LineageGraph",
     "Metric",
+    "ModelVersion",
+    "RegisteredModel",
+    "RegistryStore",
     "SqlMetadataStore",
     "metadata_store_from_uri",
     "new_id",
@@ -66,4 +87,8 @@ def __getattr__(name: str) -> Any:
         from loopml.metadata.store import SqlMetadataStore
 
         return SqlMetadataStore
+    if name == "RegistryStore":
+        from loopml.metadata.registry import RegistryStore
+
+        return RegistryStore
     raise AttributeError(f"module 'loopml.metadata' has no attribute {name!r}")

@@ -19,7 +19,7 @@ from loopml.metadata.engine import WRITE_OPTION, is_sqlite
 
 logger = logging.getLogger(__name__)
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The revision this loopml needs; a test checks it is the head of the scripts."""
 
 VERSION_TABLE = "alembic_version"

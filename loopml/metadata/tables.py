@@ -147,3 +147,107 @@ cache_entries = sa.Table(
     sa.Column("execution_id", ID, sa.ForeignKey("executions.id"), nullable=False),
     sa.Column("created_at", EPOCH, nullable=False),
 )
+
+# --- model registry and governance (loopml.registry) ---------------------------------
+# Registry writes are serialised (BEGIN IMMEDIATE on SQLite, an advisory lock on
+# PostgreSQL), so version numbers, alias moves and the audit chain never race.
+
+registered_models = sa.Table(
+    "registered_models",
+    metadata_obj,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", sa.JSON, nullable=False),
+    # intended_use, limitations, license: the user-written parts of the model card.
+    sa.Column("properties", sa.JSON, nullable=False),
+    # The stable hash of the governance policy last applied, to audit its changes.
+    sa.Column("policy_hash", sa.String(64), nullable=True),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("created_at", EPOCH, nullable=False),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata_obj,
+    sa.Column("model", sa.String(256), sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("artifact_id", ID, sa.ForeignKey("artifacts.id"), nullable=False),
+    sa.Column("run_id", ID, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("properties", sa.JSON, nullable=False),
+    sa.Column("author", sa.String(256), nullable=False),
+    sa.Column("created_at", EPOCH, nullable=False),
+    sa.Column("deleted_at", EPOCH, nullable=True),
+    sa.Index(None, "artifact_id"),
+)
+
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata_obj,
+    sa.Column("model", sa.String(256), sa.ForeignKey("registered_models.name"), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.String(256), nullable=False),
+    sa.Column("updated_at", EPOCH, nullable=False),
+)
+
+# Every move of an alias, in order: what rollback and the model card read.
+alias_moves = sa.Table(
+    "alias_moves",
+    metadata_obj,
+    sa.Column("model", sa.String(256), primary_key=True),
+    sa.Column("alias", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("previous_version", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("at", EPOCH, nullable=False),
+)
+
+# Approvals and rejections, appended; a reviewer's latest decision counts.
+model_decisions = sa.Table(
+    "model_decisions",
+    metadata_obj,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("model", sa.String(256), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("at", EPOCH, nullable=False),
+    sa.Index(None, "model", "version"),
+)
+
+# The latest result of each named check of a version (the audit log keeps them all).
+model_checks = sa.Table(
+    "model_checks",
+    metadata_obj,
+    sa.Column("model", sa.String(256), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("evidence_artifact_id", ID, sa.ForeignKey("artifacts.id"), nullable=True),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("at", EPOCH, nullable=False),
+)
+
+# Append-only and hash-chained: hash = sha256(canonical JSON of the entry + prev_hash).
+audit_log = sa.Table(
+    "audit_log",
+    metadata_obj,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", EPOCH, nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(256), nullable=True),
+    sa.Column("version", sa.Integer, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "model", "seq"),
+)
