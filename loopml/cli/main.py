@@ -12,7 +12,18 @@ from typing import Annotated
 
 import typer
 
-from loopml.cli import artifacts, db, features, lineage, pipelines, quickstart, runs, validation
+from loopml.cli import (
+    artifacts,
+    audit,
+    db,
+    features,
+    lineage,
+    models,
+    pipelines,
+    quickstart,
+    runs,
+    validation,
+)
 from loopml.cli.state import CliState, ErrorReportingGroup
 
 # Versions that ``loopml version`` reports (read from package metadata, never imported).
@@ -103,6 +114,8 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(db.app, name="db")
 app.add_typer(features.app, name="features")
+app.add_typer(models.app, name="models")
+app.add_typer(audit.app, name="audit")
 app.command("lineage")(lineage.lineage)
 app.command("quickstart")(quickstart.quickstart)
 app.command("stats")(validation.stats)
