@@ -262,6 +262,25 @@ class ModelRegistry(RegistryCore):
 
         return self._write(record)
 
+    def record_blessing(self, name: str, version: int, blessing_artifact_id: str) -> ModelVersion:
+        """Record the ``blessing`` check from a stored blessing artifact: passed = its ``blessed``.
+
+        The result is read from the evidence itself (an object with ``.blessed``,
+        or a mapping with ``"blessed"``), so the check cannot disagree with it.
+
+        Raises:
+            InvalidInputError: if the artifact does not say whether the model is blessed.
+        """
+        evidence = self.workspace.load(blessing_artifact_id)
+        blessed = getattr(evidence, "blessed", None)
+        if blessed is None and isinstance(evidence, Mapping):
+            blessed = evidence.get("blessed")
+        if not isinstance(blessed, bool):
+            raise InvalidInputError(
+                f"artifact {blessing_artifact_id} is not a blessing (it has no boolean 'blessed')"
+            )
+        return self.record_check(name, version, "blessing", blessed, blessing_artifact_id)
+
     def approve(self, name: str, version: int, *, reason: str = "") -> ModelVersion:
         """Approve a version as the acting user (with the roles ``registry.roles`` gives them).
 

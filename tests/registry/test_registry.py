@@ -204,3 +204,17 @@ def test_tags_descriptions_and_the_pickle_opt_in_are_audited(
         "trust_pickle",
     ]
     assert registry.verify_audit().ok
+
+
+def test_record_blessing_reads_the_verdict_from_the_evidence(
+    registry: ModelRegistry, workspace: Workspace, model_artifact: Callable[[], str]
+) -> None:
+    version = registry.register_model("flights", model_artifact()).version
+    failed = workspace.save({"blessed": False, "reasons": ["auc 0.60 < 0.65"]}).id
+    registry.record_blessing("flights", version, failed)
+    assert not registry.checks("flights", version)["blessing"].passed
+    passed = workspace.save({"blessed": True, "reasons": []}).id
+    registry.record_blessing("flights", version, passed)
+    assert registry.promote("flights", version).aliases == ("production",)
+    with pytest.raises(InvalidInputError, match="not a blessing"):
+        registry.record_blessing("flights", version, workspace.save({"weights": [1]}).id)
