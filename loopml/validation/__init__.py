@@ -15,10 +15,13 @@ artifact with lineage when produced by the steps of
 from __future__ import annotations
 
 from loopml.validation.anomalies import Anomaly, ValidationReport, validate
+from loopml.validation.blessing import Blessing, Check, bless
 from loopml.validation.drift import DriftDetector, detect_drift
 from loopml.validation.drift_report import DriftReport, FeatureDrift
-from loopml.validation.errors import DataValidationError
+from loopml.validation.errors import DataValidationError, ModelNotBlessedError
+from loopml.validation.evaluation import Evaluation, SliceMetrics, evaluate
 from loopml.validation.materializers import register as _register_materializers
+from loopml.validation.policy import BlessingPolicy
 from loopml.validation.schema import (
     FeatureSchema,
     InferenceOptions,
@@ -28,6 +31,7 @@ from loopml.validation.schema import (
     diff_schemas,
     infer_schema,
 )
+from loopml.validation.slices import Slice
 from loopml.validation.sources import open_source
 from loopml.validation.statistics import (
     CategorySummary,
@@ -43,25 +47,34 @@ _register_materializers()
 
 __all__ = [
     "Anomaly",
+    "Blessing",
+    "BlessingPolicy",
     "CategorySummary",
+    "Check",
     "DataValidationError",
     "DatasetStatistics",
     "DriftDetector",
     "DriftReport",
+    "Evaluation",
     "FeatureDrift",
     "FeatureSchema",
     "FeatureStatistics",
     "Histogram",
     "InferenceOptions",
+    "ModelNotBlessedError",
     "NumericSummary",
     "Schema",
     "SchemaChange",
     "SchemaError",
+    "Slice",
+    "SliceMetrics",
     "TimeSummary",
     "ValidationReport",
+    "bless",
     "compute_statistics",
     "detect_drift",
     "diff_schemas",
+    "evaluate",
     "infer_schema",
     "open_source",
     "validate",

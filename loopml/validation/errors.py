@@ -8,6 +8,7 @@ from loopml.pipelines.errors import StepRejectedError
 
 if TYPE_CHECKING:
     from loopml.validation.anomalies import ValidationReport
+    from loopml.validation.blessing import Blessing
 
 
 class DataValidationError(StepRejectedError):
@@ -30,3 +31,26 @@ class DataValidationError(StepRejectedError):
         )
         super().__init__(message, evidence={"report": report})
         self.report = report
+
+
+class ModelNotBlessedError(StepRejectedError):
+    """A candidate model failed its blessing: it must not replace the production version.
+
+    Raised by :meth:`Blessing.raise_if_not_blessed` and the ``bless_model`` step;
+    the blessing travels as the rejection's evidence (stored as an artifact of
+    the failed step) and as :attr:`blessing` where it is raised.
+    """
+
+    error_code = "model_not_blessed"
+
+    def __init__(self, blessing: Blessing) -> None:
+        failed = blessing.failed
+        lines = [f"{check.name}: {check.message}" for check in failed[:10]]
+        more = f"\n  ... and {len(failed) - 10} more" if len(failed) > 10 else ""
+        name = blessing.candidate.get("name") or "the candidate model"
+        message = (
+            f"{name} is not blessed: {len(failed)} failed "
+            f"check{'s' if len(failed) != 1 else ''}:\n  " + "\n  ".join(lines) + more
+        )
+        super().__init__(message, evidence={"blessing": blessing})
+        self.blessing = blessing

@@ -1,4 +1,5 @@
-"""Materializers of the validation objects: statistics, schemas, reports as JSON; detectors as NPZ.
+"""Materializers of the validation objects: statistics, schemas, reports, evaluations and
+blessings as JSON; detectors as NPZ.
 
 They are registered when :mod:`loopml.validation` is imported, and declared as
 entry points (group ``loopml.materializers``) so a worker process that has not
@@ -20,6 +21,8 @@ _JSON_TYPES = {
     "loopml.validation.schema.Schema": "loopml.validation.schema",
     "loopml.validation.anomalies.ValidationReport": "loopml.validation.anomalies",
     "loopml.validation.drift_report.DriftReport": "loopml.validation.drift_report",
+    "loopml.validation.evaluation.Evaluation": "loopml.validation.evaluation",
+    "loopml.validation.blessing.Blessing": "loopml.validation.blessing",
 }
 
 
@@ -31,7 +34,7 @@ def _class(type_name: str, allowed: dict[str, str]) -> Any:
 
 
 class ValidationMaterializer(Materializer):
-    """Statistics, schemas, validation and drift reports as canonical JSON (``to_dict``)."""
+    """Statistics, schemas, validation and drift reports, evaluations and blessings as JSON."""
 
     name = "loopml-validation"
     types = tuple(_JSON_TYPES)
