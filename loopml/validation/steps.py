@@ -24,8 +24,10 @@ from typing import Any
 
 from loopml.pipelines import step
 from loopml.validation.anomalies import ValidationReport, validate
+from loopml.validation.blessing import Blessing
 from loopml.validation.drift import DriftDetector
 from loopml.validation.drift_report import DriftReport
+from loopml.validation.evaluation import Evaluation
 from loopml.validation.schema import InferenceOptions, Schema
 from loopml.validation.schema import infer_schema as _infer_schema
 from loopml.validation.statistics import DatasetStatistics
@@ -119,3 +121,84 @@ def _detector(
         numeric_threshold=numeric_threshold,
         categorical_threshold=categorical_threshold,
     )
+
+
+# --- model evaluation and blessing ------------------------------------------------------
+
+
+@step
+def evaluate_model(
+    model: Any,
+    data: Any,
+    target: str,
+    task: str | None = None,
+    slices: list[dict[str, Any]] | None = None,
+    name: str | None = None,
+    features: list[str] | None = None,
+    min_rows: int = 30,
+) -> Evaluation:
+    """Evaluate ``model`` on ``data``, overall and per slice (:func:`~loopml.validation.evaluate`).
+
+    Args:
+        model: a fitted estimator (another step's output), or a model package's
+            artifact id or folder, loaded with :func:`loopml.models.load_model`.
+        data: the test frame: features and target.
+        target: the target column.
+        task: ``binary``, ``multiclass``, ``classification`` or ``regression`` (None: inferred).
+        slices: :meth:`Slice.to_dict` dicts, e.g. ``Slice.by_values("origin").to_dict()``.
+        name: what is evaluated, for reports.
+        features: the columns given to the model (default: all but the target).
+        min_rows: slice groups with fewer rows are ``insufficient_data``.
+    """
+    from loopml.validation.evaluation import evaluate
+
+    if isinstance(model, str):
+        from loopml.models import load_model
+
+        model = load_model(model)
+    return evaluate(
+        model,
+        data,
+        target=target,
+        task=task,
+        slices=slices,
+        name=name,
+        features=features,
+        min_rows=min_rows,
+    )
+
+
+@step
+def bless_model(
+    candidate: Evaluation,
+    policy: dict[str, Any],
+    baseline: Evaluation | None = None,
+    model_artifact: str | None = None,
+    fail: bool = True,
+) -> Blessing:
+    """Bless ``candidate`` against ``policy`` and the production ``baseline``; stop the run if not.
+
+    Args:
+        candidate: the new model's evaluation.
+        policy: a :class:`~loopml.validation.BlessingPolicy` in its dict form.
+        baseline: the production model's evaluation (None: nothing in production yet).
+        model_artifact: the candidate's model package (artifact id or folder): when the
+            policy requires it, :func:`loopml.models.infra_check` loads it in a fresh
+            process and exercises its signature.
+        fail: raise when not blessed (the default); off, the blessing is returned either way.
+
+    Raises:
+        ModelNotBlessedError: if not blessed and ``fail`` is on; the blessing is stored as
+            the failed step's ``blessing`` output.
+    """
+    from loopml.validation.blessing import bless
+    from loopml.validation.policy import BlessingPolicy
+
+    rules = BlessingPolicy.from_dict(policy)
+    infra = None
+    if rules.require_infra_check and model_artifact is not None:
+        from loopml.models import infra_check
+
+        infra = infra_check(model_artifact)
+    blessing = bless(candidate, rules, baseline=baseline, infra=infra)
+    return blessing.raise_if_not_blessed() if fail else blessing
