@@ -94,7 +94,9 @@ def show(
             f"{decision.decision} by {decision.actor} {console.when(decision.at)}: "
             f"{decision.reason or '-'}"
         )
-    output.print(f"[dim]policy ({policy.source}): {policy.to_dict()}[/dim]")
+    from rich.text import Text
+
+    output.print(Text(f"policy ({policy.source}): {console.plain(policy.to_dict())}", style="dim"))
 
 
 def _print_version(version: ModelVersion) -> None:
