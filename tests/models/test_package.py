@@ -79,7 +79,7 @@ def test_equal_inputs_give_equal_bytes(
 
 
 def test_a_refitted_sklearn_model_gives_the_same_bytes(iris: Any, tmp_path: Path) -> None:
-    from conftest import fit
+    from model_kit import fit
 
     X, y = iris
     first = save_model(fit("sklearn", X, y), tmp_path / "a", example=X.head(5))
@@ -88,7 +88,7 @@ def test_a_refitted_sklearn_model_gives_the_same_bytes(iris: Any, tmp_path: Path
 
 
 def test_the_manifest_records_what_it_was_given(iris: Any, tmp_path: Path) -> None:
-    from conftest import fit
+    from model_kit import fit
 
     X, y = iris
     folder = save_model(
