@@ -7,12 +7,14 @@ or Dask), storing every output through its materializer in the artifact store,
 recording every step try as an execution with input and output events, and
 skipping steps whose cache key (code, params, input digests, materializer
 versions) matches an earlier success. :func:`resume` reruns what did not
-finish. ``dataset()`` and ``save()`` read and write the data catalog.
+finish. ``dataset()`` and ``save()`` read and write the data catalog;
+:func:`current_step` tells a running step its run, inputs and stores.
 """
 
 from __future__ import annotations
 
 from loopml.pipelines.cache import cache_key, code_fingerprint
+from loopml.pipelines.context import StepContext, current_step
 from loopml.pipelines.errors import (
     PipelineDefinitionError,
     PipelineError,
@@ -43,6 +45,7 @@ __all__ = [
     "PipelineRun",
     "Plan",
     "Step",
+    "StepContext",
     "StepFailedError",
     "StepOutputError",
     "StepRejectedError",
@@ -50,6 +53,7 @@ __all__ = [
     "StepTimeoutError",
     "cache_key",
     "code_fingerprint",
+    "current_step",
     "dataset",
     "declared_pipelines",
     "fail_stale_runs",

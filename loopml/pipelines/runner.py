@@ -499,6 +499,7 @@ class _Orchestrator:
             timeout=None if self.stops_running else node.step.settings.timeout,
             dataset=self.datasets.get(str(node.params.get("name"))) if kind != "step" else None,
             trusted=self.trusted,
+            execution_id=state.execution_id,
         )
 
     def _input(self, artifact_id: str) -> InputArtifact:

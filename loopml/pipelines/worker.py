@@ -11,6 +11,7 @@ if an engine runs a try twice.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import io
 import logging
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from loopml.core.config import Settings
+from loopml.pipelines.context import StepContext, running
 from loopml.pipelines.errors import StepOutputError, StepRejectedError, StepTimeoutError
 from loopml.pipelines.step import Step
 
@@ -59,6 +61,7 @@ class StepTask:
     timeout: float | None = None
     dataset: Any = None
     trusted: tuple[str, ...] = ()
+    execution_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +125,8 @@ def execute_task(task: StepTask) -> TaskResult:
         arguments = {arg: _load(store, spec, task.trusted) for arg, spec in task.inputs.items()}
         arguments.update(task.params)
         try:
-            result = _call(task, arguments)
+            with running(_context(task)):
+                result = _call(task, arguments)
         except StepRejectedError as rejection:
             _store_evidence(store, rejection)
             raise
@@ -134,6 +138,17 @@ def execute_task(task: StepTask) -> TaskResult:
         ended_at=time.time(),
         logs=logs.getvalue()[-LOG_LIMIT:],
         worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def _context(task: StepTask) -> StepContext:
+    return StepContext(
+        run_id=task.run_id,
+        step=task.node,
+        attempt=task.attempt,
+        execution_id=task.execution_id,
+        inputs={arg: spec.digest for arg, spec in task.inputs.items()},
+        settings=task.settings,
     )
 
 
@@ -166,7 +181,11 @@ def _call_with_timeout(task: StepTask, arguments: dict[str, Any]) -> Any:
         except BaseException as exc:
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"{STEP_THREAD_PREFIX}{task.node}", daemon=True)
+    # The step's thread sees the current step (contextvars do not cross threads by themselves).
+    context = contextvars.copy_context()
+    thread = threading.Thread(
+        target=context.run, args=(target,), name=f"{STEP_THREAD_PREFIX}{task.node}", daemon=True
+    )
     thread.start()
     thread.join(task.timeout)
     if thread.is_alive():

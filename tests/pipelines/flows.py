@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loopml.pipelines import StepRejectedError, dataset, pipeline, save, step
+from loopml.pipelines import StepRejectedError, current_step, dataset, pipeline, save, step
 
 CALLS_FILE = "LOOPML_TEST_CALLS"
 
@@ -147,6 +147,26 @@ def gate(x: int) -> int:
 @pipeline
 def gated(x: int = 3):
     total(gate(slow_square(x=x)), 1)
+
+
+@step
+def introspect(data: int, label: str = "x") -> dict:
+    """Tells what current_step() says inside a step."""
+    context = current_step()
+    return {
+        "run_id": context.run_id,
+        "step": context.step,
+        "attempt": context.attempt,
+        "execution_id": context.execution_id,
+        "inputs": dict(context.inputs),
+        "metadata_uri": context.settings.metadata_uri,
+    }
+
+
+@pipeline
+def introspecting(timeout: float = 0.0):
+    step_ = introspect.with_options(timeout=timeout) if timeout else introspect
+    step_(slow_square(x=2))
 
 
 @step

@@ -396,3 +396,28 @@ def test_a_rejecting_step_stops_the_run_keeps_its_evidence_and_is_not_retried(
     run_context = store.find_context("pipeline_run", caught.value.run_id)
     assert run_context is not None
     assert store.lineage(event.artifact_id).executions[rejected.id].name == "gate"
+
+
+@pytest.mark.parametrize("timeout", [0.0, 30.0], ids=["inline", "in-a-timed-thread"])
+def test_a_step_knows_its_run_inputs_and_stores(local_workspace: Workspace, timeout: float) -> None:
+    from flows import introspecting
+
+    from loopml.pipelines import PipelineError, current_step
+
+    result = run(introspecting, {"timeout": timeout}, workspace=local_workspace, executor="local")
+    seen = local_workspace.load(result.artifact("introspect"))
+    [execution] = [
+        e
+        for e in local_workspace.metadata.list_executions(type=STEP_TYPE, parent_id=result.id)
+        if e.name == "introspect"
+    ]
+    assert seen == {
+        "run_id": result.id,
+        "step": "introspect",
+        "attempt": 1,
+        "execution_id": execution.id,
+        "inputs": {"data": result.artifact("slow_square")},
+        "metadata_uri": local_workspace.settings.metadata_uri,
+    }
+    with pytest.raises(PipelineError, match="only available inside a step"):
+        current_step()

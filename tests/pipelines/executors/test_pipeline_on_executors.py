@@ -131,3 +131,15 @@ def test_a_rejection_keeps_its_evidence_across_process_boundaries(
     [event] = [e for e in store.list_events(execution_id=rejected.id) if e.kind == "output"]
     assert event.name == "report"
     assert fresh_workspace.load(event.artifact_id) == {"value": 9, "odd": True}
+
+
+def test_a_step_knows_its_context_on_every_executor(
+    executor: object, fresh_workspace: Workspace
+) -> None:
+    from flows import introspecting
+
+    result = run(introspecting, workspace=fresh_workspace, executor=executor)
+    seen = fresh_workspace.load(result.artifact("introspect"))
+    assert (seen["run_id"], seen["step"]) == (result.id, "introspect")
+    assert seen["inputs"] == {"data": result.artifact("slow_square")}
+    assert seen["metadata_uri"] == fresh_workspace.settings.metadata_uri
