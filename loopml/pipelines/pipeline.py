@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import importlib
 import inspect
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,13 +106,19 @@ def _check_param(step: str, arg: str, value: Any) -> Any:
 def _compatible(produced: Any, expected: Any) -> bool:
     if produced is Any or expected is Any or produced is None:
         return True
+    if _is_union(produced):  # every value it may produce must fit
+        return all(_compatible(option, expected) for option in typing.get_args(produced))
+    if _is_union(expected):
+        return any(_compatible(produced, option) for option in typing.get_args(expected))
     out_origin = typing.get_origin(produced) or produced
     in_origin = typing.get_origin(expected) or expected
-    if in_origin is typing.Union or isinstance(expected, type(int | str)):
-        return any(_compatible(produced, option) for option in typing.get_args(expected))
     if not isinstance(out_origin, type) or not isinstance(in_origin, type):
         return True
     return issubclass(out_origin, in_origin)
+
+
+def _is_union(hint: Any) -> bool:
+    return typing.get_origin(hint) is typing.Union or isinstance(hint, types.UnionType)
 
 
 def _type_name(value: Any) -> str:

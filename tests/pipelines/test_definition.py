@@ -82,6 +82,39 @@ def test_a_type_mismatch_between_steps_is_refused() -> None:
         mismatched.compile()
 
 
+@step
+def maybe_int(x: int = 0) -> int | None:
+    return x or None
+
+
+@step
+def takes_optional(x: int | None) -> int:
+    return x or 0
+
+
+@step
+def takes_number(x: float | int | None) -> float:
+    return float(x or 0)
+
+
+def test_optional_outputs_fit_inputs_that_accept_every_option() -> None:
+    """Regression: ``int | None`` produced was refused where ``int | None`` was expected."""
+
+    @pipeline
+    def optional():
+        takes_optional(maybe_int())
+        takes_number(maybe_int.with_options(name="again")())
+
+    assert set(optional.compile().nodes) >= {"takes_optional", "takes_number"}
+
+    @pipeline
+    def too_narrow():
+        wants_int(maybe_int())
+
+    with pytest.raises(PipelineDefinitionError, match="expects int"):
+        too_narrow.compile()
+
+
 def test_parameters_are_checked() -> None:
     with pytest.raises(PipelineDefinitionError, match="no parameter 'depth'"):
         training.compile(depth=3)
