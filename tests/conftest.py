@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: an isolated project per test, and metadata backends.
+"""Fixtures shared by the whole suite: an isolated project per test, metadata backends, HTML checks.
 
 Every test runs in its own project folder with no ``LOOPML_*`` variable from
 the outside. ``metadata_uri`` is parametrised over SQLite and PostgreSQL (a
@@ -12,7 +12,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,49 @@ def s3_server() -> Iterator[object]:
             )
         finally:
             server.stop()
+
+
+class HtmlChecker(HTMLParser):
+    """Counts tags and attributes, and notes every element that is not closed in order."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link", "rect", "line", "circle"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.attributes: list[tuple[str, str | None]] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+        self.attributes += attrs
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+        self.attributes += attrs
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def _check_html(document: str) -> HtmlChecker:
+    checker = HtmlChecker()
+    checker.feed(document)
+    checker.close()
+    assert checker.errors == []
+    assert checker.stack == []
+    return checker
+
+
+@pytest.fixture
+def check_html() -> Callable[[str], HtmlChecker]:
+    """A function that parses HTML with ``html.parser`` and fails unless it is well formed."""
+    return _check_html

@@ -46,7 +46,8 @@ def test_every_exported_name_resolves() -> None:
 def test_subpackages_declare_their_public_names() -> None:
     import importlib
 
-    for package in ("core", "metadata", "artifacts", "workspace", "tracking", "validation"):
+    packages = ("core", "reports", "metadata", "artifacts", "workspace", "tracking", "validation")
+    for package in packages:
         module = importlib.import_module(f"loopml.{package}")
         assert module.__doc__, f"loopml.{package} opens with a docstring"
         for name in module.__all__:

@@ -1,12 +1,11 @@
-"""Self-contained HTML reports: inline CSS, inline SVG, no JavaScript, no external URL.
+"""Self-contained HTML pages: inline CSS, inline SVG, no JavaScript, no external URL.
 
 Building blocks, each returning :class:`Markup` (HTML that is already safe):
 :func:`page` (the whole document), :func:`section`, :func:`details` (a
-collapsible block, native HTML), :func:`badge`, :func:`table` (with a colour
-per status) and the charts of :mod:`loopml.validation.svg`. Any other value
-given to them is text: it is formatted (:func:`fmt`) and escaped. Then
-:func:`drift_report_html` puts a drift report together from them; statistics
-and anomaly reports are built the same way.
+collapsible block, native HTML), :func:`badge`, :func:`pill`, :func:`table`
+(with a colour per status), :func:`paragraph` and :func:`preformatted`, and
+the charts of :mod:`loopml.reports.svg`. Any other value given to them is
+text: it is formatted (:func:`fmt`) and escaped.
 
 Status colours (``status-<name>`` CSS classes): red for ``drift``, ``error``,
 ``type_mismatch``; amber for ``warning``, ``missing_in_current``,
@@ -19,12 +18,7 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from loopml.validation.svg import svg_bars, svg_histogram
-
-if TYPE_CHECKING:
-    from loopml.validation.drift_report import DriftReport, FeatureDrift
+from typing import Any
 
 BAD = ("drift", "error", "type_mismatch", "failed")
 WARN = ("warning", "missing_in_current", "new_in_current")
@@ -50,6 +44,7 @@ details{background:#fff;border:1px solid #e3e3e3;border-radius:6px;margin:8px 0;
 summary{cursor:pointer}summary h3{display:inline}
 .feature{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin-top:8px}
 .reason{color:#555;font-size:13px;margin:4px 0}
+pre{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px;overflow:auto}
 """
 
 
@@ -136,6 +131,17 @@ def table(
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
+def paragraph(text: Any, *, css_class: str | None = None) -> Markup:
+    """A paragraph of text (escaped unless Markup), with an optional CSS class."""
+    cls = f' class="{html.escape(css_class)}"' if css_class else ""
+    return Markup(f"<p{cls}>{escape(text)}</p>")
+
+
+def preformatted(text: Any) -> Markup:
+    """Text shown as is, whitespace kept (JSON, YAML, logs), escaped unless Markup."""
+    return Markup(f"<pre>{escape(text)}</pre>")
+
+
 def section(title: Any, *parts: Any, anchor: str | None = None) -> Markup:
     """A titled section holding ``parts`` (Markup as is, anything else as escaped text)."""
     ident = f' id="{html.escape(anchor)}"' if anchor else ""
@@ -176,84 +182,3 @@ def page(
         f'<div class="badges">{badge_row}</div>{"".join(map(escape, sections))}'
         "</main></body></html>\n"
     )
-
-
-# --- the drift report ---------------------------------------------------------------------
-
-
-SUMMARY_HEADERS = ("Feature", "Kind", "Status", "Test", "p-value", "Effect", "Threshold",
-                   "Ref values", "Cur values", "Ref missing", "Cur missing")  # fmt: skip
-
-
-def drift_report_html(report: DriftReport, *, title: str = "Drift report") -> str:
-    """A drift report as a page: badges, a summary table, a plot and statistics per feature.
-
-    Args:
-        report: the report.
-        title: the page's title.
-
-    Returns:
-        The HTML document.
-    """
-    sampled = f" (sampled to {report.reference_rows_used:,})" if report.sampled else ""
-    params = report.params
-    subtitle = (
-        f"{report.reference_rows:,} reference rows{sampled} vs {report.current_rows:,} current "
-        f"rows. Drift = significant (p < {params.get('alpha')}) and material (Wasserstein/std >= "
-        f"{params.get('numeric_threshold')}, JS >= {params.get('categorical_threshold')})."
-    )
-    judged = sum(1 for f in report.features if f.status in ("drift", "no_drift"))
-    verdict = "drift" if report.dataset_drift else "no_drift"
-    badges = [
-        badge("dataset drift", "yes" if report.dataset_drift else "no", verdict),
-        badge(f"of {judged} judged features drift", len(report.drifted)),
-        badge("share drifted", f"{report.share:.0%}"),
-        badge("features", len(report.features)),
-    ]
-    rows = [_summary_row(index, report, row) for index, row in enumerate(report.rows())]
-    summary = section("Features", table(SUMMARY_HEADERS, rows, status_column="Status"))
-    features = [_feature_block(index, f) for index, f in enumerate(report.features)]
-    return page(
-        title, [summary, section("Per feature", *features)], subtitle=subtitle, badges=badges
-    )
-
-
-def _summary_row(index: int, report: DriftReport, row: dict[str, Any]) -> list[Any]:
-    link = Markup(f'<a href="#feature-{index}">{escape(row["feature"])}</a>')
-    keys = ("kind", "status", "test", "p_value", "effect", "threshold", "reference_values",
-            "current_values", "reference_missing", "current_missing")  # fmt: skip
-    return [link, *(row[key] for key in keys)]
-
-
-def _feature_block(index: int, feature: FeatureDrift) -> Markup:
-    head = Markup(f"<h3>{escape(feature.name)}</h3> {pill(feature.status)}")
-    reason = Markup(f'<p class="reason">{escape(feature.reason)}</p>')
-    stats: list[tuple[str, Any]] = list(feature.statistics.items())
-    stats += [
-        ("values (ref / cur)", f"{feature.reference_values:,} / {feature.current_values:,}"),
-        ("missing (ref / cur)", f"{feature.reference_missing:,} / {feature.current_missing:,}"),
-        ("infinite (ref / cur)", f"{feature.reference_infinite:,} / {feature.current_infinite:,}"),
-        ("types (ref / cur)", f"{feature.reference_type} / {feature.current_type}"),
-    ]
-    parts = [_chart(feature), table(("statistic", "value"), stats)]
-    if feature.new_categories:
-        parts.append(table(("new category", "share of current"), feature.new_categories.items()))
-    if feature.missing_categories:
-        parts.append(
-            table(("category missing in current",), [(c,) for c in feature.missing_categories])
-        )
-    body = Markup(f'<div class="feature">{"".join(parts)}</div>')
-    opened = feature.status != "no_drift"
-    return details(head, reason, body, opened=opened, anchor=f"feature-{index}")
-
-
-def _chart(feature: FeatureDrift) -> Markup:
-    plot = feature.plot
-    if not plot:
-        return Markup("")
-    if "edges" in plot:
-        svg = svg_histogram(plot["edges"], plot["reference"], plot["current"], title=feature.name)
-    else:
-        labels = [str(label) for label in plot["labels"]]
-        svg = svg_bars(labels, plot["reference"], plot["current"], title=feature.name)
-    return Markup(svg)

@@ -226,7 +226,7 @@ class DriftReport:
 
     def to_html(self, *, title: str = "Drift report") -> str:
         """A self-contained HTML page: summary, then one plot and the statistics per feature."""
-        from loopml.validation.html import drift_report_html
+        from loopml.validation.drift_html import drift_report_html
 
         return drift_report_html(self, title=title)
 

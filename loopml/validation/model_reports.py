@@ -1,4 +1,4 @@
-"""HTML pages of model evaluations and blessings, built from :mod:`loopml.validation.html`.
+"""HTML pages of model evaluations and blessings, built from :mod:`loopml.reports`.
 
 Self-contained like the data reports: inline CSS and SVG, no JavaScript, every
 value escaped.
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loopml.validation.html import Markup, badge, page, section, table
-from loopml.validation.svg import svg_heatmap, svg_lines
+from loopml.reports import Markup, badge, page, section, svg_heatmap, svg_lines, table
 
 if TYPE_CHECKING:
     from loopml.validation.blessing import Blessing

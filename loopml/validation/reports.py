@@ -1,6 +1,6 @@
-"""HTML pages of statistics, schemas and validation reports (drift: :mod:`loopml.validation.html`).
+"""HTML pages of statistics, schemas and validation reports (drift: :mod:`.drift_html`).
 
-Built from the blocks of :mod:`loopml.validation.html`: standalone pages with
+Built from the blocks of :mod:`loopml.reports`: standalone pages with
 inline CSS and SVG, readable offline in any browser, every value escaped.
 """
 
@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loopml.validation.html import Markup, badge, details, page, section, table
-from loopml.validation.svg import svg_bars, svg_histogram
+from loopml.reports import (
+    Markup,
+    badge,
+    details,
+    escape,
+    page,
+    section,
+    svg_bars,
+    svg_histogram,
+    table,
+)
 
 if TYPE_CHECKING:
     from loopml.validation.anomalies import ValidationReport
@@ -52,13 +61,7 @@ def _statistics_row(feature: FeatureStatistics) -> list[Any]:
 
 
 def _title(feature: FeatureStatistics) -> Markup:
-    return Markup(f"<h3>{_escape(feature.name)}</h3> <small>{_escape(feature.type)}</small>")
-
-
-def _escape(value: Any) -> str:
-    from loopml.validation.html import escape
-
-    return str(escape(value))
+    return Markup(f"<h3>{escape(feature.name)}</h3> <small>{escape(feature.type)}</small>")
 
 
 def _feature_parts(feature: FeatureStatistics) -> list[Any]:
