@@ -7,7 +7,8 @@ and shown as its ``to_dict()``), approvals, alias history, and the model's
 user-written ``intended_use``, ``limitations`` and ``license`` (set with
 ``describe``). :meth:`ModelCard.markdown` writes YAML front matter that the
 Hugging Face tools read (``huggingface_hub.ModelCard``: ``library_name``,
-``tags``, ``license``, ``model-index``); :meth:`ModelCard.html` a standalone page.
+``tags``, ``license``, ``model-index``); :meth:`ModelCard.html` a standalone
+page built from the blocks of :mod:`loopml.reports`.
 """
 
 from __future__ import annotations

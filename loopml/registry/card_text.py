@@ -1,17 +1,17 @@
 """Rendering a :class:`~loopml.registry.card.ModelCard` as Markdown and as HTML.
 
-The HTML page is standalone (inline CSS, no script). Its blocks mirror
-``loopml.validation.html`` (page, section, table, badge); the registry may not
-import ``loopml.validation`` (the two are independent layers), so the few
-lines they need live here.
+Both forms walk the same parts (:func:`_sections`). The HTML page is built
+from the blocks of :mod:`loopml.reports`: standalone (inline CSS, no script,
+nothing fetched), every value escaped.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from loopml.reports import Markup, badge, page, paragraph, preformatted, section, table
 
 if TYPE_CHECKING:
     from loopml.registry.card import ModelCard
@@ -164,52 +164,25 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str
     return out
 
 
-_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa}"
-    "main{max-width:1100px;margin:0 auto;padding:24px}h1{font-size:26px}h2{font-size:19px}"
-    ".badges{display:flex;gap:8px;flex-wrap:wrap}.badge{border:1px solid #ddd;border-radius:6px;"
-    "padding:6px 10px;background:#fff}.badge b{display:block;font-size:18px}"
-    "table{border-collapse:collapse;background:#fff;font-size:13px}th,td{border:1px solid #e3e3e3;"
-    "padding:4px 8px;text-align:left}th{background:#f0f0f0}pre{background:#fff;padding:8px;"
-    "border:1px solid #e3e3e3;overflow:auto}.good{background:#e6f4ea}.bad{background:#fde2e1}"
-)
-
-
 def card_html(card: ModelCard) -> str:
     """One standalone page: badges (aliases, blessing, approvals), then every part as a section."""
-    e = _escape
     blessing = card.checks.get("blessing")
-    blessed = "yes" if blessing and blessing.passed else "no"
+    blessed = bool(blessing and blessing.passed)
     approvals = sum(1 for d in card.decisions if d.decision == "approved")
     badges = [
-        ("aliases", ", ".join(card.version.aliases) or "none", None),
-        ("blessed", blessed, blessed == "yes"),
-        ("approvals", approvals, None),
-        ("metrics", len(card.metrics), None),
+        badge("aliases", ", ".join(card.version.aliases) or "none"),
+        badge("blessed", "yes" if blessed else "no", "passed" if blessed else "failed"),
+        badge("approvals", approvals),
+        badge("metrics", len(card.metrics)),
     ]
-    tint = {None: "", True: " good", False: " bad"}
-    badge_html = "".join(
-        f'<div class="badge{tint[ok]}"><b>{e(v)}</b>{e(k)}</div>' for k, v, ok in badges
-    )
-    sections = []
-    for title, body, headers in _sections(card):
-        if isinstance(body, str):
-            inner = f"<pre>{e(body)}</pre>" if title.startswith("Evidence") else f"<p>{e(body)}</p>"
-        else:
-            head = "".join(f"<th>{e(h)}</th>" for h in headers)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in body
-            )
-            inner = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-        sections.append(f"<section><h2>{e(title)}</h2>{inner}</section>")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Model card: {e(card.title)}</title><style>{_CSS}</style></head><body><main>"
-        f'<h1>Model card: {e(card.title)}</h1><div class="badges">{badge_html}</div>'
-        f"{''.join(sections)}</main></body></html>\n"
-    )
+    sections = [
+        section(title, _html_body(title, body, headers)) for title, body, headers in _sections(card)
+    ]
+    subtitle = card.version.description or card.model.description or ""
+    return page(f"Model card: {card.title}", sections, subtitle=subtitle, badges=badges)
 
 
-def _escape(value: Any) -> str:
-    text = "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
-    return html.escape(text, quote=True)
+def _html_body(title: str, body: Any, headers: Sequence[str]) -> Markup:
+    if not isinstance(body, str):
+        return table(headers, body, status_column="status")
+    return preformatted(body) if title.startswith("Evidence") else paragraph(body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from loopml.registry import ModelRegistry
 from loopml.workspace import Workspace
@@ -74,6 +75,23 @@ def test_html_card_is_standalone_and_escaped(
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "http://" not in page and "https://" not in page
     assert "Model card: flights version 1" in page and "production" in page
+
+
+def test_html_card_parses_and_escapes_the_model_description(
+    workspace: Workspace,
+    as_user: Callable[[str], ModelRegistry],
+    check_html: Callable[[str], Any],
+) -> None:
+    registry, _, _ = _story(workspace, as_user)
+    registry.describe("flights", description='<script>alert("card")</script> & more')
+    page = registry.model_card("flights", 1).html()
+    checker = check_html(page)
+    assert "script" not in checker.counts
+    assert "&lt;script&gt;alert(&quot;card&quot;)&lt;/script&gt; &amp; more" in page
+    assert checker.counts["section"] >= 9 and checker.counts["table"] >= 5
+    assert 'class="pill status-good">passed<' in page, "the blessing check as a green pill"
+    urls = [value for name, value in checker.attributes if name in ("src", "href") and value]
+    assert urls == []
 
 
 def test_a_card_without_run_metrics_or_text_still_renders(
