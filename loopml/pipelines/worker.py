@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import types
 import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -244,14 +245,22 @@ def _split_outputs(task: StepTask, result: Any) -> dict[str, Any]:
 
 def _check_type(task: StepTask, name: str, value: Any) -> None:
     expected = task.step.output_type(name)
-    origin = typing.get_origin(expected) or expected
-    if expected is Any or not isinstance(origin, type):
-        return
-    if not isinstance(value, origin):
+    if not _matches(value, expected):
+        shown = getattr(expected, "__qualname__", None) or str(expected).replace("NoneType", "None")
         raise StepOutputError(
-            f"step {task.node!r} output {name!r} must be a {origin.__qualname__} "
+            f"step {task.node!r} output {name!r} must be a {shown} "
             f"(its annotation), but the step returned a {type(value).__qualname__}"
         )
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    """Whether ``value`` is of the annotated type (unions member by member; generics by origin)."""
+    if expected is Any:
+        return True
+    if typing.get_origin(expected) is typing.Union or isinstance(expected, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(expected))
+    origin = typing.get_origin(expected) or expected
+    return not isinstance(origin, type) or isinstance(value, origin)
 
 
 class _Tee(io.TextIOBase):

@@ -170,6 +170,19 @@ def introspecting(timeout: float = 0.0):
 
 
 @step
+def optional(value: str = "") -> int | None:
+    """Returns None for "", the length of anything else, or a str for "bad" (a wrong type)."""
+    if value == "bad":
+        return value  # type: ignore[return-value]
+    return len(value) or None
+
+
+@pipeline
+def optional_pipeline(value: str = ""):
+    optional(value=value)
+
+
+@step
 def wrong_type() -> int:
     return "not an int"  # type: ignore[return-value]
 

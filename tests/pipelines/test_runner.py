@@ -421,3 +421,16 @@ def test_a_step_knows_its_run_inputs_and_stores(local_workspace: Workspace, time
     }
     with pytest.raises(PipelineError, match="only available inside a step"):
         current_step()
+
+
+def test_an_optional_output_may_be_none_but_not_another_type(local_workspace: Workspace) -> None:
+    """Regression: a step annotated ``-> int | None`` that returned None was refused."""
+    from flows import optional_pipeline
+
+    for value, expected in (("", None), ("abc", 3)):
+        result = run(
+            optional_pipeline, {"value": value}, workspace=local_workspace, executor="local"
+        )
+        assert local_workspace.load(result.artifact("optional")) == expected
+    with pytest.raises(StepFailedError, match=r"must be a int \| None"):
+        run(optional_pipeline, {"value": "bad"}, workspace=local_workspace, executor="local")
