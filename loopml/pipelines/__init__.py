@@ -14,7 +14,7 @@ finish. ``dataset()`` and ``save()`` read and write the data catalog;
 from __future__ import annotations
 
 from loopml.pipelines.cache import cache_key, code_fingerprint
-from loopml.pipelines.context import StepContext, current_step
+from loopml.pipelines.context import StepContext, current_step, step_workspace
 from loopml.pipelines.errors import (
     PipelineDefinitionError,
     PipelineError,
@@ -64,4 +64,5 @@ __all__ = [
     "run",
     "save",
     "step",
+    "step_workspace",
 ]

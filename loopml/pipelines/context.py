@@ -66,6 +66,15 @@ def current_step() -> StepContext:
     return context
 
 
+def step_workspace() -> Workspace | None:
+    """The running step's workspace, or None outside a step (then use the default one).
+
+    For functions that work both as steps and as plain calls.
+    """
+    context = _current.get()
+    return None if context is None else context.workspace()
+
+
 @contextmanager
 def running(context: StepContext) -> Iterator[None]:
     """Make ``context`` the current step for the duration of the block."""

@@ -693,12 +693,16 @@ class _Orchestrator:
         return {name: get_materializer(name).version for name in sorted(names)}
 
     def _usable(self, node: Node, outputs: Mapping[str, Artifact]) -> bool:
-        """Whether reused outputs are complete, present and in today's formats."""
+        """Whether reused outputs are complete, present and in today's formats.
+
+        Other outputs the step recorded itself (a model package it stored, say,
+        through :func:`~loopml.pipelines.current_step`) do not count.
+        """
         from loopml.artifacts import get_materializer
 
-        if set(outputs) != set(node.outputs):
+        if not set(node.outputs) <= set(outputs):
             return False
-        for artifact in outputs.values():
+        for artifact in (outputs[name] for name in node.outputs):
             name = artifact.properties.get("materializer")
             version = artifact.properties.get("materializer_version")
             if name is not None and version != get_materializer(str(name)).version:
@@ -719,9 +723,10 @@ class _Orchestrator:
                 candidates.append((cached[0], cached[1], key))
         for execution_id, outputs, entry in candidates:
             if self._usable(node, outputs):
-                for artifact in outputs.values():
+                declared = {name: outputs[name] for name in node.outputs}
+                for artifact in declared.values():
                     self._remember(artifact)
-                return execution_id, {name: a.id for name, a in outputs.items()}
+                return execution_id, {name: a.id for name, a in declared.items()}
             if entry is not None:
                 logger.warning(
                     "cache entry of step %s lost its outputs or their format changed; "

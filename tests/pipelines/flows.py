@@ -163,6 +163,23 @@ def introspect(data: int, label: str = "x") -> dict:
     }
 
 
+@step
+def side_output(data: int) -> int:
+    """Stores an extra artifact and records it as its own output, as package_model does."""
+    context = current_step()
+    workspace = context.workspace()
+    extra = workspace.save({"doubled": data * 2})
+    assert context.execution_id is not None
+    workspace.record_events(context.execution_id, outputs={"extra": extra.id})
+    _count("side_output")
+    return data + 1
+
+
+@pipeline
+def with_side_output():
+    side_output(slow_square(x=3))
+
+
 @pipeline
 def introspecting(timeout: float = 0.0):
     step_ = introspect.with_options(timeout=timeout) if timeout else introspect

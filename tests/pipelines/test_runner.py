@@ -434,3 +434,42 @@ def test_an_optional_output_may_be_none_but_not_another_type(local_workspace: Wo
         assert local_workspace.load(result.artifact("optional")) == expected
     with pytest.raises(StepFailedError, match=r"must be a int \| None"):
         run(optional_pipeline, {"value": "bad"}, workspace=local_workspace, executor="local")
+
+
+def test_a_step_that_records_an_extra_output_is_still_served_from_cache(
+    local_workspace: Workspace, calls_file: Path
+) -> None:
+    """Regression: an output event a step recorded itself made its cache entry unusable."""
+    from flows import with_side_output
+
+    first = run(with_side_output, workspace=local_workspace, executor="local")
+    again = run(with_side_output, workspace=local_workspace, executor="local")
+    assert again.steps["side_output"] is ExecutionStatus.CACHED
+    assert calls(calls_file).count("side_output") == 1
+    assert again.artifact("side_output") == first.artifact("side_output")
+
+
+def test_step_workspace_is_the_runs_inside_a_step_and_none_outside(
+    local_workspace: Workspace,
+) -> None:
+    from loopml.pipelines import step_workspace
+
+    assert step_workspace() is None
+    result = run(introspect_workspace_pipeline, workspace=local_workspace, executor="local")
+    assert local_workspace.load(result.artifact("workspace_uri")) == str(
+        local_workspace.settings.metadata_uri
+    )
+
+
+@step
+def workspace_uri() -> str:
+    from loopml.pipelines import step_workspace
+
+    found = step_workspace()
+    assert found is not None
+    return str(found.settings.metadata_uri)
+
+
+@pipeline
+def introspect_workspace_pipeline():
+    workspace_uri()
