@@ -23,9 +23,16 @@ SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.neighbors._kd_tree.KDTree",
     "sklearn.neighbors._ball_tree.BallTree",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    # HistGradientBoosting with categorical features keeps partial(check_array, ...):
+    # a partial can only wrap a function skops also checks against this list.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 )
 """Types skops flags but loopml trusts: scikit-learn's compiled data structures
-(trees, neighbour indexes) that only hold arrays, and numpy dtypes."""
+(trees, neighbour indexes) that only hold arrays, numpy dtypes, and the input
+check that HistGradientBoosting's categorical preprocessing holds (a
+``functools.partial`` of ``check_array``: a partial wraps only functions skops
+checks too)."""
 
 _NPY_MAGIC = b"\x93NUMPY"
 _TEMPORAL = re.compile(r"^(datetime64|timedelta64)\[(s|ms|us|ns)\]$")

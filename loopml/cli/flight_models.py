@@ -41,17 +41,37 @@ def thread_limit() -> int:
 
 
 def gradient_boosting() -> Any:
-    """The main model: gradient-boosted trees with native categorical splits."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    """The main model: gradient-boosted trees with native categorical splits.
 
-    return HistGradientBoostingClassifier(
+    A pipeline that takes the raw columns: the categories are encoded inside it
+    (an unseen one becomes missing), so the packaged model serves raw requests.
+    """
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    from loopml.cli.flights import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+
+    categories = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
+    )
+    preprocess = ColumnTransformer(
+        [
+            ("categories", categories, list(CATEGORICAL_FEATURES)),
+            ("numbers", "passthrough", list(NUMERIC_FEATURES)),
+        ]
+    )
+    boosting = HistGradientBoostingClassifier(
         learning_rate=0.05,
         max_iter=150,
         max_leaf_nodes=15,
-        categorical_features="from_dtype",
+        categorical_features=list(range(len(CATEGORICAL_FEATURES))),
         early_stopping=False,
         random_state=0,
     )
+    return Pipeline([("preprocess", preprocess), ("classifier", boosting)])
 
 
 def logistic_regression() -> Any:

@@ -148,30 +148,3 @@ def flight_rows(flights: pd.DataFrame) -> pd.DataFrame:
     rows[TARGET] = rows["arr_delay"] > DELAY_MINUTES
     flight_features = [f for f in FEATURES if f not in WEATHER_FEATURES]
     return rows[[*flight_features, "year", "month", "day", "time_hour", TARGET]]
-
-
-def model_inputs(
-    frame: pd.DataFrame, categories: dict[str, list[str]] | None = None
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The feature matrix, with the categorical columns as pandas categories.
-
-    Args:
-        frame: rows of :func:`flight_rows` with the weather features.
-        categories: the categories seen in training; values outside them
-            become missing. Taken from ``frame`` if omitted.
-
-    Returns:
-        The features and the categories used, to pass when preparing test rows.
-    """
-    import pandas as pd
-
-    features = frame[list(FEATURES)].copy()
-    if categories is None:
-        categories = {
-            column: sorted(str(v) for v in features[column].dropna().unique())
-            for column in CATEGORICAL_FEATURES
-        }
-    for column, known in categories.items():
-        values = features[column].where(features[column].isin(known))
-        features[column] = pd.Categorical(values, categories=known)
-    return features, categories

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from loopml.workspace import Workspace
 
 EXPERIMENT = "nycflights13"
-MONTH_NAMES = {1: "Jan", 2: "Feb", 3: "Mar"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +65,28 @@ def quickstart(
             "--baseline/--no-baseline", help="Also train the logistic-regression baseline."
         ),
     ] = True,
+    month: Annotated[
+        int,
+        typer.Option(
+            "--month",
+            "-m",
+            min=3,
+            max=12,
+            help="The month to test on (3-12); the models train on the two before it. "
+            "Run it again with a later month: the new model is validated against production.",
+        ),
+    ] = 3,
 ) -> None:
     """Run a flight-delay pipeline on nycflights13, tracked with lineage; then say where to look."""
+    from loopml.cli.quickstart_report import (
+        print_checks,
+        print_data,
+        print_registry,
+        print_summary,
+        registry_outcome,
+        write_reports,
+    )
+
     threads = thread_limit()
     output = console.out()
     prefix = command_prefix(ctx)
@@ -82,13 +100,15 @@ def quickstart(
             f"artifacts: {workspace.settings.artifact_uri}[/dim]",
             soft_wrap=True,
         )
-        apply_features(workspace)
-        result = run_pipeline(workspace, output, baseline=baseline, prefix=prefix)
+        prepare_project(workspace)
+        result = run_pipeline(workspace, output, baseline=baseline, month=month, prefix=prefix)
         summary = workspace.load(result.artifact("prepare_data", "summary"))
         trained = [track(workspace, experiment, spec, result, summary) for spec in specs]
         reports = write_reports(workspace, result)
+        registered = registry_outcome(workspace, result)
     print_data(output, summary)
-    print_checks(output, reports)
+    print_checks(output, reports, summary)
+    print_registry(output, registered)
     print_summary(
         output,
         trained,
@@ -97,19 +117,40 @@ def quickstart(
         prefix=prefix,
         experiment=experiment,
         reports=reports,
+        month=month,
+        registered=registered,
     )
 
 
-def apply_features(workspace: Workspace) -> None:
-    """Apply the quickstart's feature definitions (a no-op when they are applied already)."""
+POLICY = """\
+# Governance of the flight-delays model (written by loopml quickstart; edit it).
+# A version needs a passing blessing (the pipeline's bless_model step) and clean
+# data validation before `production` may point at it; with no approval required,
+# the registry promotes it by itself. A team would ask for a review instead:
+#   approvals: {count: 1, roles: [ml-lead]}
+required_checks: [blessing, data_validation]
+approvals: {count: 0}
+four_eyes: true
+auto_promote: {alias: production}
+protected_aliases: [production]
+"""
+
+
+def prepare_project(workspace: Workspace) -> None:
+    """Apply the feature definitions and write the model's policy, if not there yet."""
     from loopml.cli import flights
+    from loopml.cli.quickstart_pipeline import MODEL_NAME
     from loopml.features import FeatureStore
 
     FeatureStore(flights.feature_definitions(), workspace=workspace).apply()
+    policy = Path(workspace.settings.project_dir) / "policies" / f"{MODEL_NAME}.yaml"
+    if not policy.exists():
+        policy.parent.mkdir(parents=True, exist_ok=True)
+        policy.write_text(POLICY, encoding="utf-8")
 
 
 def run_pipeline(
-    workspace: Workspace, output: Console, *, baseline: bool, prefix: str
+    workspace: Workspace, output: Console, *, baseline: bool, month: int, prefix: str
 ) -> PipelineRun:
     """Run the quickstart pipeline in its live view, on the configured executor."""
     from loopml.cli.launch import build_executor, pipeline_title, watch
@@ -124,7 +165,7 @@ def run_pipeline(
             pipeline_title(flow.name),
             lambda observer: run(
                 flow,
-                {"baseline": baseline},
+                {"baseline": baseline, "test_month": month},
                 executor=engine,
                 catalog=catalog(),
                 workspace=workspace,
@@ -206,8 +247,9 @@ def log_run(
                 "estimator_class": report["estimator"],
             }
         )
-        run.log_params({"model": report["model"], **data_params(), **report["params"]})
-        run.log_metrics({**report["metrics"], **summary})
+        run.log_params({"model": report["model"], **data_params(summary), **report["params"]})
+        numbers = {k: v for k, v in summary.items() if isinstance(v, int | float)}
+        run.log_metrics({**report["metrics"], **numbers})
         for week, auc in report["test_auc_weekly"]:
             run.log_metric("test_auc_weekly", auc, step=int(week))
         run.use_artifact(model, "model")
@@ -215,157 +257,13 @@ def log_run(
     return run.id
 
 
-def data_params() -> dict[str, str]:
+def data_params(summary: dict[str, Any]) -> dict[str, str]:
     """The params that say which data a model saw."""
     from loopml.cli import flights
-    from loopml.cli.quickstart_pipeline import TEST_MONTHS, TRAIN_MONTHS
 
     return {
-        "data.train_months": ",".join(map(str, TRAIN_MONTHS)),
-        "data.test_months": ",".join(map(str, TEST_MONTHS)),
+        "data.train_months": ",".join(map(str, summary["train_months"])),
+        "data.test_months": ",".join(map(str, summary["test_months"])),
         "data.target": f"arr_delay > {flights.DELAY_MINUTES}",
         "data.features": ",".join(flights.FEATURES),
     }
-
-
-def _months(months: Sequence[int]) -> str:
-    return "-".join(MONTH_NAMES.get(m, str(m)) for m in months)
-
-
-def print_data(output: Console, summary: dict[str, Any]) -> None:
-    """One line on the prepared data."""
-    from loopml.cli.quickstart_pipeline import TEST_MONTHS, TRAIN_MONTHS
-
-    output.print(
-        f"\nprepared {summary['rows_train']:,} training flights ({_months(TRAIN_MONTHS)}) and "
-        f"{summary['rows_test']:,} test flights ({_months(TEST_MONTHS)}); "
-        f"{summary['delayed_rate_test']:.1%} of test flights arrived late"
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class DataChecks:
-    """The validation and drift reports of the run, and where their HTML pages are."""
-
-    validation: Any
-    drift: Any
-    pages: dict[str, Path]
-
-
-def write_reports(workspace: Workspace, result: PipelineRun) -> DataChecks:
-    """Write the HTML pages of the run's statistics, schema, validation and drift reports.
-
-    They go to ``reports/`` in the loopml home folder (``.loopml`` by default).
-    """
-    folder = Path(workspace.settings.home) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    loaded = {
-        name: workspace.load(result.artifact(step))
-        for name, step in (
-            ("statistics", "compute_statistics"),
-            ("schema", "infer_schema"),
-            ("validation", "validate_data"),
-            ("drift", "detect_drift"),
-        )
-    }
-    pages = {}
-    for name, report in loaded.items():
-        pages[name] = folder / f"{name}.html"
-        pages[name].write_text(report.to_html(), encoding="utf-8")
-    return DataChecks(loaded["validation"], loaded["drift"], pages)
-
-
-def print_checks(output: Console, checks: DataChecks) -> None:
-    """Two lines: the March batch against the schema, and its drift from January-February."""
-    validation, drift = checks.validation, checks.drift
-    style = {"passed": "green", "warnings": "yellow", "failed": "red"}[validation.status]
-    verdict = {"passed": "pass", "warnings": "pass with warnings", "failed": "fail"}
-    findings = "; ".join(f"{a.feature}: {a.message}" for a in validation.anomalies[:2])
-    output.print(
-        "data validation: the March flights against the schema inferred from January-February: "
-        f"[{style}]{verdict[validation.status]}[/{style}]" + (f" ({findings})" if findings else ""),
-        soft_wrap=True,
-    )
-    drifted = ", ".join(drift.drifted[:5]) + (", ..." if len(drift.drifted) > 5 else "")
-    output.print(
-        f"drift January-February -> March: {len(drift.drifted)} of {len(drift.features)} "
-        f"features drifted" + (f" ({drifted})" if drifted else ""),
-        soft_wrap=True,
-    )
-
-
-def print_summary(
-    output: Console,
-    trained: Sequence[Trained],
-    result: PipelineRun,
-    seconds: float,
-    *,
-    prefix: str,
-    experiment: str,
-    reports: DataChecks,
-) -> None:
-    """Print the results table and the commands to run next."""
-    from rich.table import Table
-
-    from loopml.cli.launch import print_commands
-    from loopml.cli.quickstart_pipeline import ALWAYS_RUN
-    from loopml.metadata import ExecutionStatus
-
-    all_cached = all(
-        status is ExecutionStatus.CACHED or name in ALWAYS_RUN
-        for name, status in result.steps.items()
-    )
-    note = "every step from cache" if all_cached else f"pipeline run {result.id[:8]}"
-    table = Table(
-        title=f"Test on March 2013 (done in {console.duration(seconds)}, {note})",
-        title_justify="left",
-    )
-    for header in ("run", "model", "test AUC", "accuracy", "log-loss", "fit time"):
-        table.add_column(header, justify="left" if header in ("run", "model") else "right")
-    for model in trained:
-        table.add_row(
-            model.run_id[:8],
-            model.model,
-            f"{model.metrics['test_auc']:.4f}",
-            f"{model.metrics['test_accuracy']:.4f}",
-            f"{model.metrics['test_log_loss']:.4f}",
-            "cached" if model.cached else console.duration(model.metrics["training_seconds"]),
-        )
-    output.print(table)
-    if all_cached:
-        output.print(
-            "[cyan]↺[/cyan] Served from cache (feature_snapshot checked that the feature "
-            "definitions and sources are unchanged): code, parameters and data are those of an "
-            "earlier run, so nothing was computed again and no run was logged twice.",
-            soft_wrap=True,
-        )
-    best = trained[0]
-    lines = [
-        (f"{prefix} runs list --experiment {experiment}", "the tracked models, newest first"),
-        (f"{prefix} runs show {best.run_id[:8]}", "params, metrics and the model it tracks"),
-    ]
-    if len(trained) > 1:
-        lines.append(
-            (f"{prefix} runs compare {best.run_id[:8]} {trained[1].run_id[:8]}", "side by side")
-        )
-    lines += [
-        (f"{prefix} runs show {result.id[:8]}", "the pipeline run: each step, cached or not"),
-        (
-            f"{prefix} lineage {best.model_artifact[:12]}",
-            "model <- train step <- tables <- prepare_data <- raw files",
-        ),
-        (f"{prefix} artifacts show {best.model_artifact[:12]}", "the stored model"),
-        (f"{prefix} features list", "the feature views and services the training set used"),
-        (f"open {_shown(reports.pages['drift'])}", "the drift report, a plot per feature"),
-        (f"open {_shown(reports.pages['validation'])}", "the anomalies of the March flights"),
-    ]
-    output.print("\n[bold]Where to look next[/bold]")
-    print_commands(output, lines)
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the current folder when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

@@ -231,10 +231,7 @@ class RegistryTransaction:
         if alias is not None:
             query = query.where(c.alias == alias)
         rows = self.db.execute(query.order_by(c.at, c.alias, c.position))
-        return [
-            AliasMove(**{**row._mapping, "at": _when(row._mapping["at"])})
-            for row in rows
-        ]
+        return [AliasMove(**{**row._mapping, "at": _when(row._mapping["at"])}) for row in rows]
 
     # --- decisions and checks --------------------------------------------------------
 

@@ -102,13 +102,16 @@ class Signature:
     def infer(cls, example: Any, predictions: Any = None) -> Signature:
         """Infer a signature from example input rows and the model's predictions on them.
 
-        A column is nullable if the example holds a null in it.
+        An input float column is nullable (NaN is how numbers say "missing"); any
+        other column is nullable if the example holds a null in it.
 
         Raises:
             SignatureError: if a column has a type no logical type covers.
         """
         frame = _require_frame(example, "example")
-        inputs = tuple(_infer_column(name, frame[name]) for name in _names(frame))
+        inputs = tuple(
+            _infer_column(name, frame[name], float_nullable=True) for name in _names(frame)
+        )
         outputs: tuple[ColumnSpec, ...] = ()
         if predictions is not None:
             out = prediction_frame(predictions)
@@ -237,8 +240,12 @@ def _names(frame: Any) -> list[str]:
     return names
 
 
-def _infer_column(name: str, series: Any) -> ColumnSpec:
-    return ColumnSpec(name, logical_type(series), bool(series.isna().any()))
+def _infer_column(name: str, series: Any, *, float_nullable: bool = False) -> ColumnSpec:
+    kind = logical_type(series)
+    # An input float column may always hold NaN: it is how numbers say "missing", and
+    # a reading absent from the example can be absent in production (as in MLflow).
+    nullable = (float_nullable and kind == "float") or bool(series.isna().any())
+    return ColumnSpec(name, kind, nullable)
 
 
 def _check_columns(frame: Any, specs: tuple[ColumnSpec, ...], side: str) -> None:

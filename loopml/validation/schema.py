@@ -294,6 +294,11 @@ class InferenceOptions:
             values (an identifier, free text).
         out_of_domain: the share of new categories tolerated as a warning.
         out_of_range: the share of values out of range tolerated as a warning.
+        range_severity: the severity of ``out_of_range`` in the inferred schema:
+            ``warning`` by default, because values beyond what the training data
+            showed are drift more often than skew (April is warmer than March);
+            ``None`` keeps the rule of ``out_of_range`` (a warning up to the tolerated
+            share, then an error). Curated physical limits want ``None`` or ``error``.
     """
 
     range_slack: float = 0.1
@@ -302,6 +307,7 @@ class InferenceOptions:
     max_domain_ratio: float = 0.5
     out_of_domain: float = 0.01
     out_of_range: float = 0.001
+    range_severity: str | None = "warning"
 
 
 def infer_schema(
@@ -319,7 +325,8 @@ def infer_schema(
         statistics = compute_statistics(statistics)
     options = options or InferenceOptions()
     features = tuple(_infer_feature(f, options) for f in statistics)
-    return Schema(features=features, min_rows=1 if statistics.rows else 0)
+    severity = {"out_of_range": options.range_severity} if options.range_severity else {}
+    return Schema(features=features, min_rows=1 if statistics.rows else 0, severity=severity)
 
 
 def _infer_feature(stats: FeatureStatistics, options: InferenceOptions) -> FeatureSchema:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loopml.pipelines import step
+from loopml.pipelines import step, step_workspace
 from loopml.validation.anomalies import ValidationReport, validate
 from loopml.validation.blessing import Blessing
 from loopml.validation.drift import DriftDetector
@@ -155,7 +155,7 @@ def evaluate_model(
     if isinstance(model, str):
         from loopml.models import load_model
 
-        model = load_model(model)
+        model = load_model(model, workspace=step_workspace())
     return evaluate(
         model,
         data,
@@ -166,6 +166,27 @@ def evaluate_model(
         features=features,
         min_rows=min_rows,
     )
+
+
+@step
+def evaluate_baseline(
+    model: str | None,
+    data: Any,
+    target: str,
+    task: str | None = None,
+    slices: list[dict[str, Any]] | None = None,
+    name: str | None = None,
+    features: list[str] | None = None,
+    min_rows: int = 30,
+) -> Evaluation | None:
+    """The production model's evaluation on the same data, or None when nothing is in production.
+
+    ``model`` is a model package's artifact id (as a registry step finds it) or None;
+    see :func:`evaluate_model` for the rest.
+    """
+    if model is None:
+        return None
+    return evaluate_model.fn(model, data, target, task, slices, name, features, min_rows)
 
 
 @step
@@ -199,6 +220,6 @@ def bless_model(
     if rules.require_infra_check and model_artifact is not None:
         from loopml.models import infra_check
 
-        infra = infra_check(model_artifact)
+        infra = infra_check(model_artifact, workspace=step_workspace())
     blessing = bless(candidate, rules, baseline=baseline, infra=infra)
     return blessing.raise_if_not_blessed() if fail else blessing

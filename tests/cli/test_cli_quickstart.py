@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -63,22 +62,6 @@ def test_the_weather_comes_point_in_time_from_the_feature_store(isolated_project
     assert joined[list(flights.WEATHER_FEATURES)].shape == (2, 9)
 
 
-def test_model_inputs_turn_unseen_categories_into_missing_values() -> None:
-    import pandas as pd
-
-    rows = flights.flight_rows(_tiny_flights()).assign(
-        **dict.fromkeys(flights.WEATHER_FEATURES, 1.0)
-    )
-    train_features, categories = flights.model_inputs(rows.iloc[:1])
-    assert categories["dest"] == ["IAH"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        test_features, _ = flights.model_inputs(rows.iloc[1:], categories)
-    assert isinstance(test_features["dest"].dtype, pd.CategoricalDtype)
-    assert test_features["dest"].isna().all()  # MIA was never seen in training
-    assert list(train_features.columns) == list(flights.FEATURES)
-
-
 def test_data_files_ship_with_the_package() -> None:
     assert flights.flights_path().is_file()
     assert flights.weather_path().is_file()
@@ -129,15 +112,34 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     assert pipeline_run.properties["started_by"] == "cli"
     steps = store.list_executions(type="step", parent_id=pipeline_run.id, limit=None)
     assert {s.status for s in steps} == {ExecutionStatus.COMPLETED}
-    assert len(steps) == 11
+    assert len(steps) == 17
 
     # The March flights are validated against the January-February schema, and drift.
     assert "data validation: the March flights" in out and "pass with warnings" in out
     reports = isolated_project / ".loopml" / "reports"
-    for page in ("statistics", "schema", "validation", "drift"):
+    for page in ("statistics", "schema", "validation", "drift", "evaluation", "blessing"):
         assert (reports / f"{page}.html").read_text().startswith("<!DOCTYPE html>")
     assert "CHO" in (reports / "validation.html").read_text(), "a new destination in March"
     assert "temp" in out.split("drift January-February -> March:")[1].splitlines()[0]
+
+    # The main model is packaged, blessed (nothing in production yet) and registered;
+    # the policy the quickstart wrote promotes it, and the audit log tells it all.
+    assert "validation against production: blessed" in out
+    assert "registry: flight-delays version 1, production points at it" in out
+    assert (isolated_project / "policies" / "flight-delays.yaml").is_file()
+    from loopml.registry.actions import ModelRegistry
+
+    registry = ModelRegistry()
+    production = registry.resolve("flight-delays@production")
+    assert production.version == 1
+    package = store.get_artifact(production.artifact_id)
+    assert package.type == "loopml.model"
+    checks = {name: c.passed for name, c in registry.checks("flight-delays", 1).items()}
+    assert checks == {"blessing": True, "data_validation": True}
+    assert registry.verify_audit().ok
+    assert {"train_hist_gradient_boosting", "package_model"} <= {
+        e.name for e in store.lineage(package.id).executions.values()
+    }, "the registered package's lineage reaches the training step"
 
     runs = {run.name: run for run in loopml.search_runs(experiments="nycflights13")}
     assert set(runs) == {"hist-gradient-boosting", "logistic-regression"}
@@ -148,14 +150,14 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
     assert boosted.metrics["test_log_loss"] > 0
     assert boosted.metrics["rows_train"] > 40_000
     assert boosted.params["data.train_months"] == "1,2"
-    assert boosted.params["learning_rate"] == "0.05"
+    assert boosted.params["classifier.learning_rate"] == "0.05"
     assert boosted.tags["pipeline_run"] == pipeline_run.id
     assert runs["logistic-regression"].metrics["test_auc"] > 0.6
     assert len(loopml.get_metric_history(boosted.id, "test_auc_weekly")) >= 4
 
     inputs = {e.name: e.artifact_id for e in store.list_events(execution_id=boosted.id)}
     model = inputs["model"]
-    assert store.get_artifact(model).type.endswith("HistGradientBoostingClassifier")
+    assert store.get_artifact(model).type == "sklearn.pipeline.Pipeline"
     graph = store.lineage(model)
     assert {
         "train_hist_gradient_boosting",
@@ -173,27 +175,42 @@ def test_quickstart_runs_a_pipeline_tracks_and_traces(
 
     # The commands the summary suggests all work.
     suggested = _suggested(out)
-    assert len(suggested) == 7
-    for command in suggested:
+    assert len(suggested) == 10
+    assert ["loopml", "quickstart", "--month", "6"] in suggested  # run last, below
+    for command in (c for c in suggested if c[1] != "quickstart"):
         follow = invoke(*command[1:])
         assert follow.exit_code == 0, (command, follow.output)
 
-    # Again: every step comes from cache and no run is logged twice.
+    # Again: nothing is trained twice, no run is logged twice, no version registered twice.
+    # (The blessing is done again once, now against the production version.)
     again = invoke("quickstart")
     assert again.exit_code == 0, again.output
-    assert "Served from cache" in again.stdout
-    assert again.stdout.count("cached  from ") == 10  # feature_snapshot always runs
+    assert [v.version for v in registry.list_versions("flight-delays")] == [1]
+    third = invoke("quickstart")
+    assert "Served from cache" in third.stdout
+    assert third.stdout.count("cached  from ") == 15  # feature_snapshot, production_model run
     latest = store.list_executions(type="pipeline", limit=1)[0]
     assert latest.id != pipeline_run.id
     statuses = {
         s.name: s.status
         for s in store.list_executions(type="step", parent_id=latest.id, limit=None)
     }
-    assert statuses.pop("feature_snapshot") is ExecutionStatus.COMPLETED
+    for always in ("feature_snapshot", "production_model"):
+        assert statuses.pop(always) is ExecutionStatus.COMPLETED
     assert set(statuses.values()) == {ExecutionStatus.CACHED}
     assert len(loopml.search_runs(experiments="nycflights13")) == 2
-    assert f"runs show {boosted.id[:8]}" in again.stdout
-    assert f"lineage {model[:12]}" in again.stdout
+    assert f"runs show {boosted.id[:8]}" in third.stdout
+    assert f"lineage {model[:12]}" in third.stdout
     tree = invoke("lineage", model)
     # A cached rerun reuses the model; its one producer is still the step that made it.
     assert " ".join(tree.stdout.split()).count("produced by step train_hist_gradient_boosting") == 1
+
+    # Two months later: a new model, validated against production on June, promoted.
+    june = invoke("quickstart", "--month", "6", "--no-baseline")
+    assert june.exit_code == 0, june.output
+    assert "validation against production: blessed (5 of 5 checks passed)" in june.stdout
+    assert "registry: flight-delays version 2, production points at it" in june.stdout
+    assert registry.resolve("flight-delays@production").version == 2
+    registry.rollback("flight-delays", "production")
+    assert registry.resolve("flight-delays@production").version == 1
+    assert registry.audit_log(model="flight-delays")[0].action == "rollback"  # newest first

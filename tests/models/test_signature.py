@@ -131,3 +131,17 @@ def test_a_frame_matches_its_inferred_signature_and_the_signature_round_trips(
     signature.check(frame)
     signature.check(frame[list(reversed(frame.columns))])
     assert Signature.from_dict(signature.to_dict()) == signature
+
+
+def test_input_floats_may_be_missing_even_when_the_example_has_no_gap() -> None:
+    """Regression: a production batch with one NaN reading was refused by a signature
+    inferred from an example without gaps (the quickstart's July weather)."""
+    import pandas as pd
+
+    signature = Signature.infer(
+        pd.DataFrame({"wind": [1.5, 2.0], "count": [1, 2]}), pd.Series([0.1, 0.2])
+    )
+    nullable = {c.name: c.nullable for c in signature.inputs}
+    assert nullable == {"wind": True, "count": False}
+    assert signature.outputs[0].nullable is False, "predictions must not be missing"
+    signature.check(pd.DataFrame({"wind": [float("nan")], "count": [3]}))

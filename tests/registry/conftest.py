@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,10 @@ import pytest
 from loopml.core import Settings
 from loopml.registry import ModelRegistry
 from loopml.workspace import Workspace
+
+# lifecycle_flows.py holds pipeline steps that workers import by name.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 _counter = itertools.count()
 

@@ -16,6 +16,7 @@ from loopml.core.errors import InvalidInputError
 from loopml.validation import (
     DataValidationError,
     FeatureSchema,
+    InferenceOptions,
     Schema,
     ValidationReport,
     infer_schema,
@@ -25,7 +26,15 @@ from loopml.validation import (
 
 @pytest.fixture
 def schema(train: pd.DataFrame) -> Schema:
-    return infer_schema(train)
+    # Ranges judged by their tolerance, not the inferred "warning" (tested on its own below).
+    return infer_schema(train, InferenceOptions(range_severity=None))
+
+
+def test_inferred_ranges_only_warn_by_default(train: pd.DataFrame, batch: pd.DataFrame) -> None:
+    warmer = batch.assign(temp=batch["temp"] + 60)
+    report = validate(warmer, infer_schema(train))
+    assert kinds(report) == {("temp", "out_of_range"): "warning"}
+    assert report.ok
 
 
 def kinds(report: ValidationReport) -> dict[tuple[str | None, str], str]:

@@ -56,9 +56,10 @@ def test_yaml_round_trip_and_a_file_people_can_edit(train: pd.DataFrame, tmp_pat
     text = path.read_text()
     assert text.startswith("# loopml data schema")
     assert Schema.load(path) == schema
-    edited = text.replace("severity: {}", "severity: {out_of_range: warning}")
+    assert schema.severity == {"out_of_range": "warning"}, "inferred ranges warn"
+    edited = text.replace("out_of_range: warning", "out_of_range: error")
     path.write_text(edited)
-    assert Schema.load(path).severity == {"out_of_range": "warning"}
+    assert Schema.load(path).severity == {"out_of_range": "error"}
 
 
 @pytest.mark.parametrize(
