@@ -115,6 +115,11 @@ def build_card(registry: RegistryCore, name: str, number: int) -> ModelCard:
     run, training, metrics = _lineage(registry, version)
     metrics = {**metrics, **_numbers(artifact.properties.get("metrics"))}
     checks = registry.checks(name, number)
+    evidence = {c.name: _evidence(registry, c) for c in checks.values() if c.evidence_artifact_id}
+    # The blessing evaluated the version on held-out data: its metrics are the card's.
+    candidate = evidence.get("blessing", {}).get("candidate")
+    if isinstance(candidate, Mapping):
+        metrics = {**metrics, **_numbers(candidate.get("metrics"))}
     return ModelCard(
         model=model,
         version=version,
@@ -124,9 +129,7 @@ def build_card(registry: RegistryCore, name: str, number: int) -> ModelCard:
         training_data=tuple(training),
         metrics=metrics,
         checks=checks,
-        evidence={
-            c.name: _evidence(registry, c) for c in checks.values() if c.evidence_artifact_id
-        },
+        evidence=evidence,
         decisions=tuple(registry.decisions(name, number)),
         alias_history=tuple(registry.alias_history(name)),
     )

@@ -101,8 +101,9 @@ def register_version(
 
     context = current_step()
     registry = ModelRegistry(context.workspace())
+    run_id = _training_execution(context.workspace(), package) or context.execution_id
     version = _existing(registry, name, package) or registry.register_model(
-        name, package, run_id=context.execution_id, description=description
+        name, package, run_id=run_id, description=description
     )
     registry.record_blessing(name, version.version, context.inputs["blessing"])
     if validation is not None:
@@ -117,6 +118,27 @@ def register_version(
         "aliases": sorted(final.aliases),
         "blessed": bool(getattr(blessing, "blessed", False)),
     }
+
+
+def _training_execution(workspace: Any, package: str) -> str | None:
+    """The execution that trained the packaged model: the producer of ``package_model``'s input.
+
+    The package is an output (``package``) of the step that packaged it; that step's
+    input ``model`` was produced by the training step, whose inputs are the training data.
+    """
+    store = workspace.metadata
+    for event in store.list_events(artifact_id=package):
+        if event.kind != "output":
+            continue
+        inputs = store.list_events(execution_id=event.execution_id)
+        model = next((e for e in inputs if e.kind == "input" and e.name == "model"), None)
+        if model is None:
+            continue
+        producers = store.list_events(artifact_id=model.artifact_id)
+        trained = next((e for e in producers if e.kind == "output"), None)
+        if trained is not None:
+            return str(trained.execution_id)
+    return None
 
 
 def _existing(registry: Any, name: str, package: str) -> Any:

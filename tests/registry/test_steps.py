@@ -59,3 +59,14 @@ def test_a_worse_model_is_not_blessed_and_production_stays(project: Workspace) -
 def test_the_registry_steps_need_a_pipeline() -> None:
     with pytest.raises(PipelineError, match="only available inside a step"):
         reg.register_version("cancer", "abc", None)
+
+
+def test_the_card_names_the_training_step_its_data_and_the_blessed_metrics(
+    project: Workspace,
+) -> None:
+    run(lifecycle, workspace=project, executor="local")
+    card = ModelRegistry(project).model_card("cancer", 1)
+    assert card.run is not None and card.run["name"] == "fit"
+    assert [d["name"] for d in card.training_data] == ["train"]
+    assert card.metrics["roc_auc"] > 0.7
+    assert "roc_auc" in card.markdown()
