@@ -442,6 +442,22 @@ class ModelRegistry(RegistryCore):
         """Whether someone opted in (:meth:`trust_pickle`) to pickle for this version."""
         return bool(self.get_version(name, version).properties.get("trust_pickle"))
 
+    def load_model(self, ref: str) -> Any:
+        """Load the model package a reference names (``NAME@ALIAS``, ``NAME:VERSION``, ``NAME``).
+
+        A pickled model loads only if someone opted in for that version
+        (:meth:`trust_pickle`, audited); any other is refused with
+        :class:`~loopml.core.errors.UnsafeLoadError`, whatever the caller wants.
+
+        Returns:
+            A :class:`loopml.models.LoadedModel`.
+        """
+        from loopml.models import load_model
+
+        version = self.resolve(ref)
+        trusted = self.is_pickle_trusted(version.model, version.version)
+        return load_model(version.artifact_id, allow_pickle=trusted, workspace=self.workspace)
+
     def _update_map(
         self,
         name: str,

@@ -45,3 +45,13 @@ def lifecycle(noise: float = 0.0):
     )
     blessing = dv.bless_model(candidate, POLICY, baseline=production)
     reg.register_version("cancer", package, blessing)
+
+
+class Threshold:
+    """A hand-written model no safe flavor can store: it needs pickle."""
+
+    def __init__(self, column: str, cut: float) -> None:
+        self.column, self.cut = column, cut
+
+    def predict(self, frame: pd.DataFrame) -> Any:
+        return (frame[self.column] > self.cut).astype(int).to_numpy()

@@ -70,3 +70,28 @@ def test_the_card_names_the_training_step_its_data_and_the_blessed_metrics(
     assert [d["name"] for d in card.training_data] == ["train"]
     assert card.metrics["roc_auc"] > 0.7
     assert "roc_auc" in card.markdown()
+
+
+def test_a_pickled_version_loads_only_after_someone_opts_in(project: Workspace) -> None:
+    """The gate holds through the registry: the opt-in is per version, and audited."""
+    import pandas as pd
+    from lifecycle_flows import Threshold
+
+    from loopml.core.errors import UnsafeLoadError
+    from loopml.models import log_model
+
+    example = pd.DataFrame({"x": [0.2, 0.8]})
+    package = log_model(
+        Threshold("x", 0.5),
+        example=example,
+        workspace=project,
+        allow_pickle=True,
+        task="regression",
+    )
+    registry = ModelRegistry(project)
+    registry.register_model("handmade", package)
+    with pytest.raises(UnsafeLoadError):
+        registry.load_model("handmade:1")
+    registry.trust_pickle("handmade", 1, "our own class, reviewed")
+    assert registry.load_model("handmade:1").predict(example).tolist() == [0, 1]
+    assert registry.audit_log(model="handmade")[0].action == "trust_pickle"
