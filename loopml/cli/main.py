@@ -20,6 +20,7 @@ from loopml.cli import (
     lineage,
     models,
     pipelines,
+    predict,
     quickstart,
     runs,
     validation,
@@ -118,6 +119,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(audit.app, name="audit")
 app.command("lineage")(lineage.lineage)
 app.command("quickstart")(quickstart.quickstart)
+app.command("predict")(predict.predict)
 app.command("stats")(validation.stats)
 app.command("validate")(validation.validate)
 app.command("drift")(validation.drift)
