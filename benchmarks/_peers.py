@@ -40,6 +40,9 @@ PEERS: dict[str, list[str]] = {
         "numpy==2.4.6",
         "pyarrow==26.0.1",
     ],
+    # The KServe client of the serving tests (MLflow's client runs in the mlflow peer):
+    # kserve 0.21 needs pandas < 3, so it cannot go into loopml's environment.
+    "kserve": ["kserve==0.21.0"],
 }
 
 # Quiet, offline-safe MLflow: a failing HTTP call must fail fast, not retry for minutes.
