@@ -23,6 +23,7 @@ from loopml.cli import (
     predict,
     quickstart,
     runs,
+    serve,
     validation,
 )
 from loopml.cli.state import CliState, ErrorReportingGroup
@@ -119,6 +120,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(audit.app, name="audit")
 app.command("lineage")(lineage.lineage)
 app.command("quickstart")(quickstart.quickstart)
+app.command("serve")(serve.serve)
 app.command("predict")(predict.predict)
 app.command("stats")(validation.stats)
 app.command("validate")(validation.validate)
