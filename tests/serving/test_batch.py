@@ -265,3 +265,49 @@ def test_the_pipeline_step_scores_in_the_runs_workspace(
     summary = get_workspace().load(outcome.artifact("score_batch"))
     assert summary["rows"] == 569 and summary["chunks"] == 2 and summary["version"] == 1
     assert pq.read_table(out).num_rows == 569
+
+
+@pytest.fixture(scope="module")
+def ray_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A Ray executor for the module (reusing the Ray the executor tests started, if any)."""
+    pytest.importorskip("ray")
+    from loopml.pipelines.executors import RayExecutor
+
+    executor = RayExecutor(num_cpus=2)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        env.setenv("HOME", str(tmp_path_factory.mktemp("ray-home")))  # its token goes here
+        executor.start()
+    yield executor
+    executor.shutdown()
+
+
+@pytest.fixture(scope="module")
+def dask_engine() -> Any:
+    pytest.importorskip("distributed")
+    from loopml.pipelines.executors import DaskExecutor
+
+    with DaskExecutor(n_workers=2) as executor:
+        yield executor
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param("ray_engine", marks=pytest.mark.ray),
+        pytest.param("dask_engine", marks=pytest.mark.dask),
+    ],
+)
+def test_the_distributed_variant_on_ray_and_dask(
+    classifier: Any, data_file: Path, folder: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    executor = request.getfixturevalue(engine)
+    out = folder / "scored"
+    summary = predict_batch_distributed(
+        "cancer@staging", data_file, out, executor=executor, chunk_rows=300, columns=["id"]
+    )
+    assert summary.chunks == 2 and summary.rows == 569
+    scored = pq.read_table(out).to_pandas()
+    assert scored["id"].tolist() == list(range(569))
+    assert scored[PREDICTION].tolist() == classifier.predict(_data()[FEATURES]).tolist()
