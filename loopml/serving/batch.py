@@ -320,7 +320,7 @@ def _chunks(
         )
     pending: list[pa.RecordBatch] = []
     count = 0
-    for whole in batches:
+    for whole in _readable(batches):
         batch = whole
         while batch.num_rows:
             take = min(scorer.chunk_rows - count, batch.num_rows)
@@ -332,6 +332,16 @@ def _chunks(
                 pending, count = [], 0
     if count:
         yield pa.Table.from_batches(pending)
+
+
+def _readable(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The batches; a value the reader cannot parse (a CSV cell past inference) is bad input."""
+    import pyarrow as pa
+
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidInputError(f"cannot read the input: {exc}") from exc
 
 
 def _score_to_file(

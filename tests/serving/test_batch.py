@@ -162,6 +162,19 @@ def test_a_bad_chunk_names_its_column_and_rows_and_leaves_no_output(folder: Path
     assert sorted(p.name for p in folder.iterdir()) == ["data.parquet", "out.parquet"]
 
 
+def test_a_csv_cell_past_type_inference_is_bad_input(classifier: Any, folder: Path) -> None:
+    """pyarrow infers CSV types from the first block: a bad cell later fails while reading."""
+    frame = pd.concat([_data()] * 60, ignore_index=True)  # ~2 MB of CSV: several blocks
+    text = frame.to_csv(index=False).splitlines()
+    text[-1] = text[-1].replace(text[-1].split(",")[2], "oops", 1)
+    source = folder / "data.csv"
+    source.write_text("\n".join(text) + "\n")
+    out = folder / "out.parquet"
+    with pytest.raises(InvalidInputError, match="cannot read the input"):
+        predict_batch("cancer@staging", source, out, chunk_rows=5000)
+    assert not out.exists()
+
+
 def test_an_empty_input_gives_an_empty_output_with_the_columns(
     classifier: Any, folder: Path
 ) -> None:
