@@ -3,10 +3,10 @@
 A :class:`MicroBatcher` owns one worker thread. Requests queue their frames;
 the worker takes every frame waiting (up to ``max_batch_size`` rows), runs the
 model once on the concatenated rows and hands each request its slice. A
-request that arrives alone is predicted at once; only when the previous batch
+request that arrives alone is predicted at once; only when recent batches
 held several requests (traffic is concurrent) does the worker wait, at most
-``max_wait`` seconds and only until as many requests as last time have
-arrived, so that closed-loop clients are gathered into full batches.
+``max_wait`` seconds and only until as many requests as the busiest recent
+batch have arrived, so that closed-loop clients are gathered into full batches.
 
 Results come back to the asyncio loop of each caller through
 ``call_soon_threadsafe``, so the batcher works under any loop (uvicorn's,
@@ -64,7 +64,7 @@ class MicroBatcher:
         self._max_wait = max_wait
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._last_requests = 1
+        self._expect = 1
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -104,7 +104,7 @@ class MicroBatcher:
     def _gather(self, first: _Job) -> tuple[list[_Job], _Job | None, bool]:
         batch, rows = [first], len(first.frame)
         deadline = time.monotonic() + self._max_wait
-        want = self._last_requests
+        want = self._expect
         while rows < self._max_rows:
             try:
                 remaining = deadline - time.monotonic()
@@ -120,7 +120,9 @@ class MicroBatcher:
                 return batch, job, False
             batch.append(job)
             rows += len(job.frame)
-        self._last_requests = len(batch)
+        # Expect as many requests as the busiest recent batch, forgetting one per batch:
+        # one small batch does not end the waiting, a quiet spell soon does.
+        self._expect = max(len(batch), self._expect - 1)
         return batch, None, False
 
     def _execute(self, batch: list[_Job]) -> None:

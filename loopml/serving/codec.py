@@ -77,6 +77,7 @@ def to_frame(columns: Columns, rows: int, signature: Signature, max_rows: int) -
         PayloadTooLargeError: if there are more than ``max_rows`` rows.
         InvalidInputError: if there are no rows.
     """
+    import numpy as np
     import pandas as pd
 
     if rows > max_rows:
@@ -96,6 +97,11 @@ def to_frame(columns: Columns, rows: int, signature: Signature, max_rows: int) -
         if spec.name not in columns:
             raise SignatureError(f"input column {spec.name!r} is missing", field=spec.name)
         data[spec.name] = coerce_column(columns[spec.name], spec)
+    values = list(data.values())
+    if len(values) > 1 and all(
+        isinstance(v, np.ndarray) and v.dtype == np.float64 for v in values
+    ):  # one float block: a third of the time of a frame built from a dict
+        return pd.DataFrame(np.column_stack(values), columns=list(data))
     return pd.DataFrame(data, copy=False)
 
 
@@ -120,6 +126,9 @@ def coerce_column(values: Any, spec: ColumnSpec) -> Any:
         if converted is not None:
             return converted
         values = values.tolist()
+    fast = _fast_path(values, spec)
+    if fast is not None:
+        return fast
     nulls = sum(1 for v in values if _is_null(v))
     if nulls and not spec.nullable:
         raise SignatureError(
@@ -127,6 +136,33 @@ def coerce_column(values: Any, spec: ColumnSpec) -> Any:
             field=spec.name,
         )
     return _CONVERT[spec.type](values, spec, nulls)
+
+
+_PLAIN = {"float": frozenset({float, int}), "int": frozenset({int}), "string": frozenset({str})}
+_DTYPES = {"float": "float64", "int": "int64", "string": "object"}
+
+
+def _fast_path(values: list[Any], spec: ColumnSpec) -> Any:
+    """The common case in C loops: every value of the column's own plain type, no nulls."""
+    import numpy as np
+
+    plain = _PLAIN.get(spec.type)
+    if plain is None or not isinstance(values, list):
+        return None
+    kinds = set(map(type, values))  # exact types: bool, a subclass of int, is not an int here
+    if not kinds <= plain:
+        return None
+    if spec.type == "string":
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    try:
+        out = np.array(values, dtype=_DTYPES[spec.type])
+    except OverflowError:
+        return None  # the general path names the column
+    if float in kinds and not spec.nullable and np.isnan(out).any():
+        return None  # NaN where none is allowed: the general path says so
+    return out
 
 
 def _from_array(values: Any, spec: ColumnSpec) -> Any:

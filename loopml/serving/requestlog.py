@@ -1,9 +1,10 @@
 """The prediction log: requests, responses and feedback, written in the background as Parquet.
 
-:meth:`RequestLog.record` only puts a dict on a bounded queue (never blocks:
-when the queue is full the record is dropped and counted). A writer thread
-turns queued records into Parquet segments of at most ``flush_rows`` rows,
-at least every ``flush_seconds``, and stores each as an artifact
+:meth:`RequestLog.record` only appends a dict to a bounded deque (never
+blocks, wakes no thread: when the deque is full the record is dropped and
+counted). A writer thread wakes every ``flush_seconds`` (or as soon as
+``flush_rows`` records wait), turns what is queued into Parquet segments of
+at most ``flush_rows`` rows, and stores each as an artifact
 (``loopml.prediction_log`` or ``loopml.feedback_log``) with an execution
 ``serving_log`` linking it to the model versions' artifacts (lineage).
 :meth:`RequestLog.close` writes everything still queued.
@@ -11,14 +12,12 @@ at least every ``flush_seconds``, and stores each as an artifact
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
-import queue
 import tempfile
 import threading
-import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,12 @@ PREDICTION_LOG = "loopml.prediction_log"
 FEEDBACK_LOG = "loopml.feedback_log"
 """Artifact type of feedback segments."""
 
-_COLUMNS = {
-    PREDICTION_LOG: (
-        "request_id", "timestamp", "deployment", "model", "version", "arm", "shadow",
-        "status", "latency_ms", "inputs", "outputs", "error",
-    ),
-    FEEDBACK_LOG: ("request_id", "timestamp", "ground_truth"),
-}  # fmt: skip
+META = (
+    "request_id", "row", "timestamp", "deployment", "model", "version", "arm", "shadow",
+    "status", "latency_ms", "error",
+)  # fmt: skip
+"""The columns every prediction log row has; then ``input.<column>`` for each input column
+the model saw, ``prediction``, and ``probability.<class>`` for classifiers."""
 
 
 class RequestLog:
@@ -59,12 +57,16 @@ class RequestLog:
         on_drop: Callable[[], None] | None = None,
     ) -> None:
         self.workspace = workspace
+        self.max_queue = max(1, max_queue)
         self.flush_rows = max(1, flush_rows)
         self.flush_seconds = flush_seconds
         self.dropped = 0
         self.written = 0
         self._on_drop = on_drop
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(max_queue)
+        # deque.append and popleft are atomic: the request path takes no lock and
+        # wakes no thread (a per-record wake-up costs the server its GIL, measured).
+        self._queue: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
+        self._wake = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="loopml-request-log", daemon=True)
         self._thread.start()
@@ -75,12 +77,12 @@ class RequestLog:
         Returns:
             whether it was queued (``False``: the queue was full or the log closed).
         """
-        if not self._closed:
-            try:
-                self._queue.put_nowait((kind, entry))
-                return True
-            except queue.Full:
-                pass
+        queued = len(self._queue)
+        if not self._closed and queued < self.max_queue:
+            self._queue.append((kind, entry))
+            if queued + 1 == self.flush_rows:
+                self._wake.set()
+            return True
         self.dropped += 1
         if self._on_drop is not None:
             self._on_drop()
@@ -88,31 +90,31 @@ class RequestLog:
 
     def close(self, timeout: float = 60.0) -> None:
         """Write every queued record, then stop the writer."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
+        self._closed = True
+        self._wake.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        while True:
+            closing = self._closed
+            self._drain()
+            if closing:
+                return
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+
+    def _drain(self) -> None:
         buffers: dict[str, list[dict[str, Any]]] = {PREDICTION_LOG: [], FEEDBACK_LOG: []}
-        deadline = time.monotonic() + self.flush_seconds
-        running = True
-        while running:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                item = ("", {})
-            if item is None:
-                running = False
-            elif item[0]:
-                buffers[item[0]].append(item[1])
-            full = any(len(b) >= self.flush_rows for b in buffers.values())
-            if not running or full or time.monotonic() >= deadline:
-                for kind, rows in buffers.items():
-                    if rows:
-                        self._write(kind, rows)
-                        buffers[kind] = []
-                deadline = time.monotonic() + self.flush_seconds
+        for _ in range(len(self._queue)):
+            kind, entry = self._queue.popleft()
+            rows = buffers[kind]
+            rows.append(entry)
+            if len(rows) >= self.flush_rows:
+                self._write(kind, rows)
+                buffers[kind] = []
+        for kind, rows in buffers.items():
+            if rows:
+                self._write(kind, rows)
 
     def _write(self, kind: str, rows: list[dict[str, Any]]) -> None:
         try:
@@ -124,14 +126,11 @@ class RequestLog:
 
 def write_segment(workspace: Any, kind: str, rows: list[dict[str, Any]]) -> str:
     """Write ``rows`` as one Parquet segment artifact with its lineage; return the artifact id."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from loopml.metadata import ExecutionStatus
 
-    columns = _COLUMNS[kind]
-    data = {name: [_cell(row.get(name)) for row in rows] for name in columns}
-    table = pa.table(data)
+    table = prediction_table(rows) if kind == PREDICTION_LOG else feedback_table(rows)
     with tempfile.TemporaryDirectory(prefix="loopml-log-") as temp:
         path = Path(temp) / "segment.parquet"
         pq.write_table(table, path)
@@ -139,9 +138,10 @@ def write_segment(workspace: Any, kind: str, rows: list[dict[str, Any]]) -> str:
     models = sorted({str(row["artifact_id"]) for row in rows if row.get("artifact_id")})
     properties = {
         "filename": "segment.parquet",
-        "rows": len(rows),
-        "first": str(data["timestamp"][0]),
-        "last": str(data["timestamp"][-1]),
+        "requests": len(rows),
+        "rows": table.num_rows,
+        "first": rows[0]["timestamp"].isoformat(),
+        "last": rows[-1]["timestamp"].isoformat(),
         "deployments": sorted({str(r.get("deployment")) for r in rows if r.get("deployment")}),
     }
     artifact = workspace.metadata.put_artifact(blob.digest, blob.uri, blob.size, kind, properties)
@@ -155,18 +155,94 @@ def write_segment(workspace: Any, kind: str, rows: list[dict[str, Any]]) -> str:
     return str(artifact.id)
 
 
-def _cell(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool, datetime)):
-        return value
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+def prediction_table(records: list[dict[str, Any]]) -> Any:
+    """One row per input row: request metadata, ``input.*``, ``prediction``, ``probability.*``.
+
+    Records are grouped by shape (input columns, outputs) and each group is
+    concatenated at once, so a record costs the writer a few microseconds of
+    array work, never per-value Python work or a DataFrame of its own.
+    """
+    import pyarrow as pa
+
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(_shape(record), []).append(record)
+    tables = [_group_table(group) for group in groups.values()]
+    table = pa.concat_tables(tables, promote_options="permissive")
+    return table.cast(_schema(table.schema))
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def _shape(record: dict[str, Any]) -> tuple[Any, ...]:
+    frame = record.get("inputs")
+    columns = None if frame is None or len(frame) == 0 else tuple(frame.columns)
+    outputs = record.get("predictions") is not None
+    return columns, outputs, tuple(record.get("classes") or ()) if outputs else ()
+
+
+def _group_table(records: list[dict[str, Any]]) -> Any:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    columns, outputs, classes = _shape(records[0])
+    counts = np.array([1 if columns is None else len(r["inputs"]) for r in records])
+    data: dict[str, Any] = {
+        name: np.repeat(_objects([r.get(name) for r in records]), counts) for name in META
+    }
+    data["row"] = np.concatenate([np.arange(n) for n in counts])
+    if columns is not None:
+        inputs = pd.concat([r["inputs"] for r in records], ignore_index=True)
+        data.update({f"input.{name}": inputs[name] for name in columns})
+    if outputs:
+        predictions = np.concatenate([np.asarray(r["predictions"]) for r in records])
+        data["prediction"] = predictions if predictions.ndim == 1 else list(predictions)
+    if classes:
+        probabilities = np.concatenate([np.asarray(r["probabilities"]) for r in records])
+        for i, label in enumerate(classes):
+            data[f"probability.{label}"] = probabilities[:, i]
+    return pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
+
+
+def _objects(values: list[Any]) -> Any:
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _schema(schema: Any) -> Any:
+    import pyarrow as pa
+
+    fixed = {
+        "request_id": pa.string(), "row": pa.int32(), "timestamp": pa.timestamp("us", "UTC"),
+        "deployment": pa.string(), "model": pa.string(), "version": pa.int64(),
+        "arm": pa.string(), "shadow": pa.bool_(), "status": pa.int32(),
+        "latency_ms": pa.float64(), "error": pa.string(),
+    }  # fmt: skip
+    fields = []
+    for field in schema:
+        kind = fixed.get(field.name, field.type)
+        if pa.types.is_null(kind):
+            kind = pa.string()
+        fields.append(pa.field(field.name, kind))
+    return pa.schema(fields)
+
+
+def feedback_table(records: list[dict[str, Any]]) -> Any:
+    """One row per feedback: request id, time, ground truth (as JSON text)."""
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "request_id": pa.array([r["request_id"] for r in records], pa.string()),
+            "timestamp": pa.array([r["timestamp"] for r in records], pa.timestamp("us", "UTC")),
+            "ground_truth": pa.array(
+                [json.dumps(r["ground_truth"], separators=(",", ":")) for r in records],
+                pa.string(),
+            ),
+        }
+    )
 
 
 def read_log(workspace: Any, kind: str = PREDICTION_LOG, limit: int = 100_000) -> Any:
@@ -183,5 +259,6 @@ def read_log(workspace: Any, kind: str = PREDICTION_LOG, limit: int = 100_000) -
             workspace.artifacts.get_file(blob_digest(artifact), path)
             tables.append(pq.read_table(path))
     if not tables:
-        return pa.table({name: pa.array([], pa.string()) for name in _COLUMNS[kind]})
+        names = META if kind == PREDICTION_LOG else ("request_id", "timestamp", "ground_truth")
+        return pa.table({name: pa.array([], pa.string()) for name in names})
     return pa.concat_tables(tables, promote_options="permissive")

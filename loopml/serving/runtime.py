@@ -211,6 +211,7 @@ class ModelServer:
         request_id = request_id or uuid.uuid4().hex
         deployment = self.deployment(name)
         served: ServedVersion | None = None
+        frame = None
         try:
             if deployment.spec.features is not None:
                 columns = await asyncio.to_thread(deployment.enrich, columns, rows)
@@ -223,17 +224,18 @@ class ModelServer:
             kind = "proba" if proba and served.is_classifier else "predict"
             result = await self._predict(served, frame, kind)
         except LoopMLError as exc:
-            self._count(deployment, served, http_status(exc), start, request_id, columns, exc)
+            self._count(deployment, served, http_status(exc), start, request_id, frame, exc)
             raise
         answer = _answer(request_id, deployment.name, served, route.arm, result, kind)
-        self._count(deployment, served, 200, start, request_id, columns, answer)
+        self._count(deployment, served, 200, start, request_id, frame, answer)
         if route.shadow is not None and route.shadow is not served:
-            self._mirror(deployment, route.shadow, frame, request_id, columns)
+            self._mirror(deployment, route.shadow, frame, request_id)
         return answer
 
     async def _predict(self, served: ServedVersion, frame: Any, kind: str) -> Any:
         try:
-            return await asyncio.wait_for(served.predict(frame, kind), self.options.timeout)
+            async with asyncio.timeout(self.options.timeout):
+                return await served.predict(frame, kind)
         except TimeoutError:
             raise RequestTimeoutError(
                 f"{served.model}:{served.version} did not answer within {self.options.timeout:g} s"
@@ -250,17 +252,15 @@ class ModelServer:
                 f"{served.model}:{served.version} failed: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def _mirror(
-        self, deployment: Deployment, shadow: ServedVersion, frame: Any, rid: str, columns: Any
-    ) -> None:
+    def _mirror(self, deployment: Deployment, shadow: ServedVersion, frame: Any, rid: str) -> None:
         async def run() -> None:
             start = time.perf_counter()
             try:
                 result = await self._predict(shadow, frame, "predict")
                 answer = _answer(rid, deployment.name, shadow, "shadow", result, "predict")
-                self._log(deployment, shadow, 200, start, rid, columns, answer, shadow=True)
+                self._log(deployment, shadow, 200, start, rid, frame, answer, shadow=True)
             except LoopMLError as exc:
-                self._log(deployment, shadow, http_status(exc), start, rid, columns, exc, True)
+                self._log(deployment, shadow, http_status(exc), start, rid, frame, exc, True)
 
         task = asyncio.get_running_loop().create_task(run())
         self._shadows.add(task)
@@ -273,13 +273,13 @@ class ModelServer:
         status: int,
         start: float,
         request_id: str,
-        columns: Any,
+        frame: Any,
         outcome: Any,
     ) -> None:
         model = served.model if served else deployment.spec.model.partition("@")[0]
         version = served.version if served else ""
         self.metrics.observe(model, version, status, time.perf_counter() - start)
-        self._log(deployment, served, status, start, request_id, columns, outcome)
+        self._log(deployment, served, status, start, request_id, frame, outcome)
 
     def _log(
         self,
@@ -288,7 +288,7 @@ class ModelServer:
         status: int,
         start: float,
         request_id: str,
-        columns: Any,
+        frame: Any,
         outcome: Any,
         shadow: bool = False,
     ) -> None:
@@ -308,8 +308,10 @@ class ModelServer:
                 "shadow": shadow,
                 "status": status,
                 "latency_ms": (time.perf_counter() - start) * 1000,
-                "inputs": columns,
-                "outputs": _outputs(outcome) if ok else None,
+                "inputs": frame,
+                "predictions": outcome.predictions if ok else None,
+                "probabilities": outcome.probabilities if ok else None,
+                "classes": outcome.classes if ok else (),
                 "error": None if ok else f"{outcome.error_code}: {outcome.message}",
             },
         )
@@ -339,13 +341,6 @@ def _answer(rid: str, name: str, served: ServedVersion, arm: str, result: Any, k
     return Answer(
         rid, name, served.model, served.version, arm, predictions, result, tuple(served.classes)
     )
-
-
-def _outputs(answer: Answer) -> dict[str, Any]:
-    out: dict[str, Any] = {"predictions": answer.predictions}
-    if answer.probabilities is not None:
-        out["probabilities"] = answer.probabilities
-    return out
 
 
 def _first(values: Any) -> Any:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from loopml.models import get_flavor
 from loopml.serving.batching import MicroBatcher
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class ServedVersion:
         self.signature = loaded.signature
         self.classes = list(loaded.manifest.classes or [])
         self.is_classifier = loaded.manifest.task == "classification"
+        self._flavor = get_flavor(loaded.flavor)
         report = (
             None if on_batch is None else (lambda rows: on_batch(self.model, self.version, rows))
         )
@@ -57,10 +59,20 @@ class ServedVersion:
         return f"<ServedVersion {self.model}:{self.version}>"
 
     def run(self, frame: Any, kind: str = "predict") -> Any:
-        """Predict in this thread (``kind``: ``predict`` or ``proba``)."""
+        """Predict in this thread (``kind``: ``predict`` or ``proba``).
+
+        ``frame`` was built column by column from the signature (``codec.to_frame``),
+        so the flavor is called directly: checking it again would cost as much as
+        a small model's predict.
+        """
+        import numpy as np
+
+        loaded = self.loaded
         if kind == "proba":
-            return self.loaded.predict_proba(frame)
-        return self.loaded.predict(frame)
+            raw = self._flavor.predict_proba(loaded.native, frame, loaded.manifest)
+            return np.asarray(raw, dtype=float)
+        result = np.asarray(self._flavor.predict(loaded.native, frame, loaded.manifest))
+        return result.ravel() if result.ndim == 2 and result.shape[1] == 1 else result
 
     async def predict(self, frame: Any, kind: str = "predict") -> Any:
         """Predict through the micro-batcher (a retired version predicts in a thread)."""
@@ -78,11 +90,11 @@ class ServedVersion:
             Exception: whatever loading or predicting raised.
         """
         example = self.loaded.example()
-        result = self.run(example, "predict")
+        result = self.loaded.predict(example)  # with the signature check, as a request would
         if len(result) != len(example):
             raise ValueError(f"{len(result)} predictions for {len(example)} example rows")
         if self.is_classifier:
-            self.run(example, "proba")
+            self.loaded.predict_proba(example)
 
     def retire(self, grace: float) -> None:
         """Stop the batcher after ``grace`` seconds (requests in flight finish first)."""

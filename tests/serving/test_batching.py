@@ -91,7 +91,7 @@ def test_categoricals_with_different_categories_stay_categorical() -> None:
 
     async def run() -> list[Any]:
         batcher = MicroBatcher(predict, max_wait=0.05)
-        batcher._last_requests = 2  # as after concurrent traffic: wait for company
+        batcher._expect = 2  # as after concurrent traffic: wait for company
         try:
             frames = [pd.DataFrame({"c": pd.Categorical([v])}) for v in ("a", "b")]
             return await asyncio.gather(*(batcher.submit(f) for f in frames))

@@ -32,11 +32,13 @@ def test_every_request_is_in_the_log_after_shutdown(
         assert client.post("/v1/feedback", json=feedback[0]).status_code == 202
     log = read_log(project)
     rows = log.to_pylist()
-    assert len(rows) == 21
-    assert [r["request_id"] for r in rows if r["status"] == 200] == ids
+    assert len(rows) == 41  # one per input row: 20 requests of 2 rows, and the failed one
+    ok = [r for r in rows if r["status"] == 200]
+    assert [r["request_id"] for r in ok] == [rid for rid in ids for _ in range(2)]
+    assert [r["row"] for r in ok[:2]] == [0, 1]
     first = rows[0]
     assert first["model"] == "iris" and first["version"] == 1 and first["deployment"] == "iris"
-    assert '"sepal_length":[5.1,5.1]' in first["inputs"] and first["outputs"]
+    assert first["input.sepal_length"] == 5.1 and first["prediction"] == 0
     assert first["latency_ms"] > 0 and first["timestamp"] is not None
     failed = rows[-1]
     assert failed["status"] == 422 and failed["error"].startswith("signature_mismatch")
@@ -46,7 +48,9 @@ def test_every_request_is_in_the_log_after_shutdown(
     # a segment is plain Parquet, and its lineage names the model version's package
     segment = segments[0]
     path = project.artifacts.get_file(blob_digest(segment), tmp_path / "one.parquet")
-    assert pq.read_table(path).num_rows == segment.properties["rows"]
+    table = pq.read_table(path)
+    assert table.num_rows == segment.properties["rows"]
+    assert str(table.schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
     lineage = project.metadata.lineage(segment.id)
     assert ModelRegistry(project).resolve("iris:1").artifact_id in lineage.artifacts
     truth = read_log(project, FEEDBACK_LOG).to_pylist()
@@ -87,3 +91,11 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
     log.close()
     assert workspace.rows == accepted
     assert not log.record(PREDICTION_LOG, dict(entry))  # closed: counted, not queued
+
+
+def test_probabilities_are_logged_per_class(iris: int, make_app: Any, project: Workspace) -> None:
+    with TestClient(make_app(["iris@live"])) as client:
+        body = client.post("/v1/models/iris/predict?probabilities=true", json=[ROW]).json()
+    (row,) = read_log(project).to_pylist()
+    assert [row[f"probability.{c}"] for c in (0, 1, 2)] == body["probabilities"][0]
+    assert row["prediction"] == body["predictions"][0] and row["arm"] == "primary"
