@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from loopml.cli import console
 from loopml.cli.state import get_state
 
 
@@ -49,6 +50,12 @@ def serve(
         raise InvalidInputError("give a model (NAME@ALIAS) or --deployment FILE")
     settings = get_state(ctx).settings()
     check_bind(host, ServingOptions.from_settings(settings))
+    shown = f"[{host}]" if ":" in host else host
+    console.out().print(
+        f"serving [bold]{model or deployment}[/bold] on http://{shown}:{port} "
+        f"({workers} worker{'s' if workers > 1 else ''}): /v1/models/<name>/predict, "
+        "/v2/models/<name>/infer, /invocations; API docs at /docs"
+    )
     run(
         [model] if model else [],
         host=host,
