@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from loopml.core.errors import InvalidInputError, LoopMLError
 from loopml.serving import protocols
 from loopml.serving.deployment import Deployment
-from loopml.serving.errors import http_status
+from loopml.serving.fastpath import FastNative
 from loopml.serving.guard import Guard
 from loopml.serving.metrics import ServerMetrics
 from loopml.serving.openapi import signature_openapi
+from loopml.serving.protocols import JSON
 from loopml.serving.runtime import ModelServer
 from loopml.serving.spec import DeploymentSpec, ServingOptions, load_deployments
 
@@ -110,6 +111,7 @@ def create_app(
     _operations(app)
     _errors(app)
     app.openapi = lambda: signature_openapi(app, server)  # type: ignore[method-assign]
+    app.add_middleware(FastNative, server=server)
     app.add_middleware(
         Guard,
         token=options.token,
@@ -202,12 +204,8 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(LoopMLError)
     async def loopml_error(request: Request, exc: LoopMLError) -> Response:
-        field = getattr(exc, "field", None)
-        extra = {"field": field} if field else {}
-        headers = {"Retry-After": "1"} if http_status(exc) in (429, 503) else None
-        return protocols.json_response(
-            body(exc.error_code, exc.message, **extra), http_status(exc), headers
-        )
+        content, status, headers = protocols.error_body(exc)
+        return Response(content, status_code=status, media_type=JSON, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from loopml.core.errors import InvalidInputError, NotFoundError
+from loopml.core.errors import InvalidInputError, LoopMLError, NotFoundError
 from loopml.serving import codec, oip
+from loopml.serving.errors import http_status
 
 if TYPE_CHECKING:
     from loopml.serving.runtime import Answer, ModelServer
@@ -25,6 +26,20 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def _default(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def error_body(error: LoopMLError | None) -> tuple[bytes, int, dict[str, str]]:
+    """The JSON error answer ``(body, status, headers)`` (``None``: an internal error)."""
+    if error is None:
+        code, message, status, field = "internal_error", "the server failed", 500, None
+    else:
+        code, message = error.error_code, error.message
+        status, field = http_status(error), getattr(error, "field", None)
+    body: dict[str, Any] = {"error_code": code, "message": message, "error": message}
+    if field:
+        body["field"] = field
+    headers = {"Retry-After": "1"} if status in (429, 503) else {}
+    return json.dumps(body, separators=(",", ":")).encode(), status, headers
 
 
 def answer_headers(answer: Answer) -> dict[str, str]:
@@ -83,15 +98,36 @@ def native_columns(body: Any) -> tuple[dict[str, Any], int]:
 
 @native.post("/v1/models/{name}/predict", include_in_schema=False)
 async def predict(name: str, request: Request) -> Response:
-    """Predict with the native JSON protocol."""
-    body = await read_json(request)
+    """Predict with the native JSON protocol (served by :class:`FastNative` in front)."""
+    body, status, headers = await native_predict(
+        server_of(request), name, await request.body(), request.url.query, request.headers
+    )
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+async def native_predict(
+    server: ModelServer, name: str, raw: bytes, query: str, headers: Any
+) -> tuple[bytes, int, dict[str, str]]:
+    """The native protocol's answer: ``(body, status, headers)``.
+
+    Raises:
+        LoopMLError: bad input, not ready, timeout, model failure.
+    """
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInputError("the request body is not JSON") from None
     columns, rows = native_columns(body)
-    proba = request.query_params.get("probabilities") in ("1", "true")
+    proba = "probabilities=1" in query or "probabilities=true" in query
     if isinstance(body, dict) and body.get("probabilities") is True:
         proba = True
-    key = request.headers.get("loopml-ab-key")
-    answer = await server_of(request).infer(
-        name, columns, rows, key=key, proba=proba, request_id=request_id(request)
+    answer = await server.infer(
+        name,
+        columns,
+        rows,
+        key=headers.get("loopml-ab-key"),
+        proba=proba,
+        request_id=headers.get("x-request-id") or None,
     )
     out: dict[str, Any] = {
         "request_id": answer.request_id,
@@ -102,7 +138,8 @@ async def predict(name: str, request: Request) -> Response:
     if answer.probabilities is not None:
         out["probabilities"] = codec.plain(answer.probabilities)
         out["classes"] = list(answer.classes)
-    return json_response(out, headers=answer_headers(answer))
+    text = json.dumps(out, separators=(",", ":"), default=_default).encode()
+    return text, 200, answer_headers(answer)
 
 
 # --- Open Inference Protocol v2 ------------------------------------------------------------
