@@ -118,6 +118,7 @@ def create_app(
         max_body=options.max_request_bytes,
         max_concurrency=options.max_concurrency,
         on_reject=lambda reason: metrics.rejected.labels(reason).inc(),
+        gauge=metrics.in_flight,
     )
     return app
 

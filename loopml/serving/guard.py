@@ -32,6 +32,7 @@ class Guard:
         max_body: largest request body in bytes.
         max_concurrency: most requests in flight before 429.
         on_reject: called with the reason of each refusal (metrics).
+        gauge: a Prometheus gauge of the requests in flight.
     """
 
     def __init__(
@@ -42,6 +43,7 @@ class Guard:
         max_body: int,
         max_concurrency: int,
         on_reject: Callable[[str], None] | None = None,
+        gauge: Any = None,
     ) -> None:
         self.app = app
         self.token = token.encode() if token else None
@@ -49,6 +51,7 @@ class Guard:
         self.max_concurrency = max_concurrency
         self.in_flight = 0
         self._on_reject = on_reject
+        self._gauge = gauge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,10 +72,14 @@ class Guard:
             await self._refuse(send, 429, "overloaded", "too many requests in flight; retry")
             return
         self.in_flight += 1
+        if self._gauge is not None:
+            self._gauge.inc()
         try:
             await self.app(scope, self._limited(receive), send)
         finally:
             self.in_flight -= 1
+            if self._gauge is not None:
+                self._gauge.dec()
 
     def _authorized(self, header: bytes | None) -> bool:
         if not header or not header.lower().startswith(b"bearer "):

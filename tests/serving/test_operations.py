@@ -48,6 +48,7 @@ def test_metrics_count_by_model_version_and_status(iris: int, make_app: Any) -> 
     assert 'loopml_request_errors_total{model="iris",status="422",version="1"} 1.0' in text
     assert "loopml_request_latency_seconds_bucket" in text
     assert 'loopml_batch_rows_count{model="iris",version="1"}' in text
+    assert "loopml_requests_in_flight 0.0" in text
 
 
 def test_a_body_over_the_limit_is_413(iris: int, make_app: Any) -> None:
