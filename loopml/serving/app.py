@@ -105,7 +105,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.loopml = server
-    app.include_router(protocols.native)
     app.include_router(protocols.v2)
     app.include_router(protocols.mlflow)
     _operations(app)

@@ -1,6 +1,10 @@
-"""The native predict route as plain ASGI: the hot path skips Starlette's routing and request
-objects (a few hundred microseconds a request on a small machine), and answers exactly as the
-FastAPI route would (which stays, for OpenAPI and as the reference)."""
+"""The native predict route as plain ASGI, in front of FastAPI.
+
+The hot path skips Starlette's routing and request objects (a few hundred
+microseconds a request on a small machine); errors get the same JSON bodies as
+every other route (:func:`~loopml.serving.protocols.error_body`), and the
+route's OpenAPI entry is written from the model's signature.
+"""
 
 from __future__ import annotations
 

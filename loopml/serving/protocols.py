@@ -77,8 +77,6 @@ def request_id(request: Request) -> str | None:
 
 # --- native -------------------------------------------------------------------------------
 
-native = APIRouter(tags=["native"])
-
 
 def native_columns(body: Any) -> tuple[dict[str, Any], int]:
     """Columns of a native body: ``{"records": [...]}``, ``{"columns": {...}}`` or a list.
@@ -96,19 +94,12 @@ def native_columns(body: Any) -> tuple[dict[str, Any], int]:
     raise InvalidInputError('give {"records": [{...}, ...]} or {"columns": {"name": [...]}}')
 
 
-@native.post("/v1/models/{name}/predict", include_in_schema=False)
-async def predict(name: str, request: Request) -> Response:
-    """Predict with the native JSON protocol (served by :class:`FastNative` in front)."""
-    body, status, headers = await native_predict(
-        server_of(request), name, await request.body(), request.url.query, request.headers
-    )
-    return Response(body, status_code=status, media_type=JSON, headers=headers)
-
-
 async def native_predict(
     server: ModelServer, name: str, raw: bytes, query: str, headers: Any
 ) -> tuple[bytes, int, dict[str, str]]:
-    """The native protocol's answer: ``(body, status, headers)``.
+    """The native protocol's answer: ``(body, status, headers)`` (served by
+    :class:`~loopml.serving.fastpath.FastNative`; its OpenAPI entry comes from
+    :func:`~loopml.serving.openapi.signature_openapi`).
 
     Raises:
         LoopMLError: bad input, not ready, timeout, model failure.
