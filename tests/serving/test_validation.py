@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from serving_flows import ROW
 
 from loopml.core.errors import InvalidInputError
@@ -187,3 +189,33 @@ def test_nan_the_model_cannot_take_is_a_422_not_a_500(iris: int, make_app: Any) 
         assert r.status_code == 422, r.text
         assert r.json()["error_code"] == "model_refused_input"
         assert "NaN" in r.json()["message"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(JSON_VALUES, min_size=1, max_size=5), st.sampled_from(SIGNATURE.inputs))
+def test_any_json_value_converts_or_names_its_column(values: list[Any], spec: ColumnSpec) -> None:
+    """Law: a column of arbitrary JSON values either converts or raises SignatureError(field)."""
+    from loopml.serving.codec import coerce_column
+
+    try:
+        out = coerce_column(values, spec)
+    except SignatureError as exc:
+        assert exc.field == spec.name
+        return
+    assert len(out) == len(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False) | st.integers(-(2**53), 2**53), min_size=1))
+def test_numbers_keep_their_values_in_a_float_column(values: list[float]) -> None:
+    from loopml.serving.codec import coerce_column
+
+    out = coerce_column(values, ColumnSpec("g", "float"))
+    assert out.dtype == np.float64 and out.tolist() == [float(v) for v in values]
