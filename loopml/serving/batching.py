@@ -54,7 +54,7 @@ class MicroBatcher:
         self,
         predict: Predict,
         *,
-        max_batch_size: int = 64,
+        max_batch_size: int = 1024,
         max_wait: float = 0.002,
         on_batch: Callable[[int], None] | None = None,
         name: str = "loopml-batcher",

@@ -183,7 +183,7 @@ class ServingOptions:
 
     token: str | None = None
     poll_interval: float = 5.0
-    max_batch_size: int = 64
+    max_batch_size: int = 1024
     max_batch_wait_ms: float = 2.0
     max_request_bytes: int = 16 * 2**20
     max_rows: int = 10_000
