@@ -24,6 +24,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(text, status_code=status, media_type=JSON, headers=headers)
 
 
+def _flag(query: str, name: str) -> bool:
+    from urllib.parse import parse_qs
+
+    return parse_qs(query).get(name, [""])[-1].lower() in ("1", "true")
+
+
 def _default(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
@@ -109,7 +115,7 @@ async def native_predict(
     except (ValueError, UnicodeDecodeError):
         raise InvalidInputError("the request body is not JSON") from None
     columns, rows = native_columns(body)
-    proba = "probabilities=1" in query or "probabilities=true" in query
+    proba = bool(query) and _flag(query, "probabilities")
     if isinstance(body, dict) and body.get("probabilities") is True:
         proba = True
     answer = await server.infer(

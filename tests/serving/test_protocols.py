@@ -30,6 +30,8 @@ def test_native_records_and_columns_name_the_version(client: TestClient) -> None
     assert body["classes"] == [0, 1, 2] and len(body["probabilities"][0]) == 3
     assert body["predictions"] == [0]
     assert client.post("/v1/models/iris/predict", json=[ROW]).json()["predictions"] == [0]
+    plain = client.post("/v1/models/iris/predict?xprobabilities=1", json=[ROW]).json()
+    assert "probabilities" not in plain
 
 
 def test_a_caller_request_id_is_kept(client: TestClient) -> None:
