@@ -50,6 +50,8 @@ def serve(
         raise InvalidInputError("give a model (NAME@ALIAS) or --deployment FILE")
     settings = get_state(ctx).settings()
     check_bind(host, ServingOptions.from_settings(settings))
+    if model is not None:
+        _check_model(ctx, model)
     shown = f"[{host}]" if ":" in host else host
     console.out().print(
         f"serving [bold]{model or deployment}[/bold] on http://{shown}:{port} "
@@ -65,3 +67,12 @@ def serve(
         deployment_file=deployment,
         log_requests=log_requests,
     )
+
+
+def _check_model(ctx: typer.Context, ref: str) -> None:
+    """Refuse at once a reference the registry does not know (NotFoundError: exit 2)."""
+    from loopml.cli.state import open_workspace
+    from loopml.registry import ModelRegistry
+
+    with open_workspace(ctx) as workspace:
+        ModelRegistry(workspace).resolve(ref)

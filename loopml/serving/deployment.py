@@ -197,14 +197,15 @@ class Deployment:
             self._thread.start()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Block until :attr:`ready` (every track tried once) or ``timeout``; return ``ready``."""
+        """Block until every track was tried once (or ``timeout``); return :attr:`ready`."""
         deadline = _now() + timeout
         while not self._settled() and _now() < deadline and not self._stop.is_set():
             self._stop.wait(0.02)
         return self.ready
 
     def _settled(self) -> bool:
-        return self.ready and all(t.attempted for t in self._tracks.values())
+        # Loaded, or tried and failed: either way waiting longer only delays startup.
+        return all(t.attempted for t in self._tracks.values())
 
     def close(self) -> None:
         """Stop following and stop every version's batcher (after queued requests)."""

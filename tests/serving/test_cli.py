@@ -34,6 +34,14 @@ def test_a_model_or_a_file_is_needed() -> None:
     assert CliRunner().invoke(app, ["serve"]).exit_code == 2
 
 
+def test_an_unknown_model_is_refused_before_listening(registry: ModelRegistry) -> None:
+    register_iris(registry)
+    settings = registry.workspace.settings
+    where = ["-C", str(settings.project_dir), "--metadata-uri", settings.metadata_uri]
+    result = CliRunner().invoke(app, [*where, "serve", "iris@nowhere"])
+    assert result.exit_code == 2 and "no alias 'nowhere'" in result.output
+
+
 def test_serving_imports_nothing_heavy_until_used() -> None:
     code = (
         "import sys, loopml, loopml.serving, loopml.cli.main;"
