@@ -34,7 +34,6 @@ must be applied first (:func:`loopml.cli.flights.feature_definitions`).
 
 from __future__ import annotations
 
-import calendar
 import time
 from typing import Any
 
@@ -42,6 +41,7 @@ import pandas as pd
 
 from loopml.cli import flights as nycflights
 from loopml.cli.flight_models import MODELS, model_params, model_spec, thread_limit
+from loopml.cli.quickstart_report import period
 from loopml.core.errors import ConfigError
 from loopml.features import training_set
 from loopml.pipelines import Pipeline, dataset, step
@@ -173,11 +173,6 @@ def months(test_month: int) -> tuple[list[int], list[int]]:
     if not 3 <= test_month <= 12:
         raise ConfigError(f"the test month must be 3 (March) to 12 (December), not {test_month}")
     return [test_month - 2, test_month - 1], [test_month]
-
-
-def period(chosen: list[int]) -> str:
-    """``January-February``, ``March``."""
-    return "-".join(calendar.month_name[m] for m in chosen)
 
 
 # The class rather than the ``@pipeline`` decorator, whose return type mypy cannot see.
